@@ -1,0 +1,115 @@
+#include "common/config.h"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+namespace dsched {
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> kKeys = {
+      {"api.host", "string", "127.0.0.1", "address the REST API listens on"},
+      {"api.port", "int", "12345", "port of the REST API (DolphinScheduler's default)"},
+      {"api.max_body_bytes", "int", "16777216", "largest request body accepted"},
+      {"api.session_timeout_s", "int", "7200", "idle lifetime of a login session"},
+      {"data.dir", "string", "./data", "where the embedded SQLite database lives"},
+      {"db.synchronous", "string", "NORMAL",
+       "SQLite synchronous mode: NORMAL survives a process crash (kill -9), FULL also power loss"},
+      {"log.dir", "string", "", "task logs; default <data.dir>/logs"},
+      {"exec.basepath", "string", "", "task exec dirs; default <data.dir>/exec"},
+      {"env.file", "string", "conf/env/dolphinscheduler_env.sh",
+       "sourced by every task wrapper before the task's own script"},
+      {"worker.exec_threads", "int", "100", "most tasks one worker runs at once"},
+      {"worker.group", "string", "default", "worker group of the embedded worker"},
+      {"master.commit_delay_us", "int", "0",
+       "extra wait before a group commit to gather more state changes"},
+      {"engine.minute_ms", "int", "60000",
+       "length of the 'minute' used by retry intervals, timeouts and delays; tests shorten it"},
+      {"engine.kill_grace_ms", "int", "3000", "TERM-to-KILL wait when killing a task's group"},
+  };
+  return kKeys;
+}
+
+namespace {
+const ConfigKey* Find(const std::string& key) {
+  for (const auto& k : ConfigKeys())
+    if (key == k.name) return &k;
+  return nullptr;
+}
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+std::string EnvName(const char* key) {
+  std::string n = "DSCHED_";
+  for (const char* p = key; *p; ++p) {
+    char c = *p;
+    n += (c == '.' || c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return n;
+}
+}  // namespace
+
+Config::Config() {
+  for (const auto& k : ConfigKeys()) values_[k.name] = k.default_value;
+}
+
+Status Config::Set(const std::string& key, const std::string& value) {
+  const ConfigKey* k = Find(key);
+  if (!k) return InvalidArgument("unknown config key '" + key + "'");
+  if (std::strcmp(k->type, "int") == 0) {
+    if (value.empty() || value.find_first_not_of("-0123456789") != std::string::npos)
+      return InvalidArgument("config key '" + key + "' wants an integer, got '" + value + "'");
+  } else if (std::strcmp(k->type, "bool") == 0) {
+    if (value != "true" && value != "false")
+      return InvalidArgument("config key '" + key + "' wants true or false, got '" + value + "'");
+  }
+  values_[key] = value;
+  return Status::Ok();
+}
+
+StatusOr<Config> Config::Load(const std::string& path, char** envp) {
+  Config c;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) return InvalidArgument("cannot read config file " + path);
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+      ++lineno;
+      std::string t = Trim(line);
+      if (t.empty() || t[0] == '#') continue;
+      size_t eq = t.find('=');
+      if (eq == std::string::npos)
+        return InvalidArgument(path + ":" + std::to_string(lineno) + ": expected key = value");
+      Status s = c.Set(Trim(t.substr(0, eq)), Trim(t.substr(eq + 1)));
+      if (!s.ok()) return InvalidArgument(path + ":" + std::to_string(lineno) + ": " + s.message());
+    }
+  }
+  if (envp) {
+    for (const auto& k : ConfigKeys()) {
+      std::string want = EnvName(k.name) + "=";
+      for (char** e = envp; *e; ++e) {
+        if (std::strncmp(*e, want.c_str(), want.size()) == 0) {
+          Status s = c.Set(k.name, *e + want.size());
+          if (!s.ok()) return InvalidArgument("environment " + want.substr(0, want.size() - 1) + ": " + s.message());
+        }
+      }
+    }
+  }
+  return c;
+}
+
+std::string Config::GetString(const std::string& key) const {
+  auto it = values_.find(key);
+  DSCHED_CHECK(it != values_.end());
+  return it->second;
+}
+
+int64_t Config::GetInt(const std::string& key) const { return std::stoll(GetString(key)); }
+
+bool Config::GetBool(const std::string& key) const { return GetString(key) == "true"; }
+
+}  // namespace dsched
