@@ -20,7 +20,7 @@ TEST(FakeClockTest, FiresTimersInDeadlineOrderOnlyWhenDue) {
   EXPECT_EQ(fired, (std::vector<int>{2}));
   clock.Advance(10000);
   EXPECT_EQ(fired, (std::vector<int>{2, 3}));
-  EXPECT_EQ(clock.NowMs(), 12500);
+  EXPECT_EQ(clock.NowMs(), 13000);
 }
 
 TEST(FakeClockTest, TimerScheduledByATimerInsideTheWindowFires) {

@@ -1,0 +1,95 @@
+// The RPC seam (DESIGN.md §3b): what crosses between master, worker and API, as plain structs
+// and role interfaces. Standalone wires them in-process (inproc.h); cluster mode will carry the
+// same calls over gRPC. Every call is idempotent and carries its identity: (task instance id,
+// attempt, master epoch).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "model/entities.h"
+
+namespace dsched {
+
+// The actions of POST /executors/execute.
+enum class ExecuteType { kPause, kStop, kRecoverSuspended, kRepeatRunning, kStartFailureTask };
+
+// API -> master. Thread-safe.
+class MasterControl {
+ public:
+  virtual ~MasterControl() = default;
+  // A command row was committed: look at the command table now rather than at the next scan.
+  virtual void WakeCommands() = 0;
+  // Applies an action to an instance. FailedPrecondition (with the state in the message) when
+  // the instance's state does not allow it; NotFound for an unknown id. Idempotent: pausing a
+  // pausing instance is OK.
+  virtual Status Execute(int64_t workflow_instance_id, ExecuteType type) = 0;
+};
+
+// Everything a worker needs to run one attempt of one task.
+struct TaskDispatch {
+  int64_t task_instance_id = 0;
+  int attempt = 0;            // retry_times of the row
+  int64_t master_epoch = 0;
+  int64_t workflow_instance_id = 0;
+  int64_t project_code = 0;
+  int64_t definition_code = 0;
+  std::string task_name;
+  std::string task_type;
+  std::string task_params;    // JSON, the definition's taskParams
+  std::map<std::string, std::string> vars;  // resolved parameters (params::ResolveTaskParams)
+  std::vector<Property> local_params;       // to build the var pool from setValue
+  int64_t base_time_ms = 0;   // business time for $[...]
+  Priority workflow_priority = Priority::kMedium;
+  Priority task_priority = Priority::kMedium;
+  int64_t timeout_ms = 0;     // 0 = none; enforced by the worker when the strategy fails the task
+  bool timeout_kills = false; // FAILED or WARNFAILED
+  bool dry_run = false;
+  std::string worker_group = "default";
+};
+
+enum class TaskEventType { kRunning, kFinished };
+
+// Worker -> master.
+struct TaskEvent {
+  TaskEventType type = TaskEventType::kRunning;
+  int64_t task_instance_id = 0;
+  int attempt = 0;
+  int64_t master_epoch = 0;
+  int64_t workflow_instance_id = 0;
+  TaskState state = TaskState::kRunningExecution;
+  int64_t time_ms = 0;           // start time for kRunning, end time for kFinished
+  std::string host;
+  int pid = 0;
+  std::string execute_path;
+  std::string log_path;
+  std::vector<Property> var_pool;  // kFinished: OUT params set by the task
+  bool timed_out = false;
+};
+
+// Master -> worker. Thread-safe.
+class WorkerClient {
+ public:
+  virtual ~WorkerClient() = default;
+  // Queues the attempt. Idempotent by (task_instance_id, attempt): a repeat is ignored.
+  virtual Status Dispatch(const TaskDispatch& d) = 0;
+  // Kills the attempt's whole process group; a kFinished(KILL) event follows. Refused for an
+  // epoch older than the one the attempt was dispatched with. Killing a finished or unknown
+  // attempt is OK.
+  virtual Status Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) = 0;
+  // After a master restart or takeover: find the attempt (still running, finished while no
+  // master listened, or never started) and report its events to the new epoch. Idempotent.
+  virtual Status Reattach(const TaskDispatch& d) = 0;
+};
+
+// Worker -> master events land here. Thread-safe.
+class TaskEventSink {
+ public:
+  virtual ~TaskEventSink() = default;
+  virtual void OnTaskEvent(const TaskEvent& e) = 0;
+};
+
+}  // namespace dsched
