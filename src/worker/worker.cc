@@ -1,0 +1,378 @@
+#include "worker/worker.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/time_format.h"
+#include "params/params.h"
+
+namespace dsched {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool WriteFileAtomically(const std::string& path, const std::string& content, int mode) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << content;
+  }
+  chmod(tmp.c_str(), mode);
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Single-quotes a path for /bin/sh.
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+bool Worker::QueueOrder::operator()(const std::shared_ptr<Attempt>& a,
+                                    const std::shared_ptr<Attempt>& b) const {
+  // priority_queue pops the "largest": make the most urgent compare largest.
+  if (a->d.workflow_priority != b->d.workflow_priority)
+    return a->d.workflow_priority > b->d.workflow_priority;
+  if (a->d.task_priority != b->d.task_priority) return a->d.task_priority > b->d.task_priority;
+  return a->d.task_instance_id > b->d.task_instance_id;
+}
+
+Worker::Worker(WorkerOptions opts, Clock& clock, ProcessLauncher& launcher, TaskEventSink& sink)
+    : opts_(std::move(opts)), clock_(clock), launcher_(launcher), sink_(sink) {}
+
+Worker::~Worker() { Shutdown(); }
+
+void Worker::Shutdown() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    shutdown_ = true;
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) t.join();
+}
+
+std::string Worker::ExecDir(const TaskDispatch& d) const {
+  return opts_.exec_base + "/" + std::to_string(d.project_code) + "/" +
+         std::to_string(d.definition_code) + "/" + std::to_string(d.workflow_instance_id) + "/" +
+         std::to_string(d.task_instance_id);
+}
+
+std::string Worker::LogPath(const TaskDispatch& d) const {
+  return opts_.log_base + "/" + std::to_string(d.workflow_instance_id) + "/" +
+         std::to_string(d.task_instance_id) + ".log";
+}
+
+void Worker::AppendLog(const std::string& path, const std::string& line) {
+  std::ofstream out(path, std::ios::app);
+  out << "[INFO] " << FormatDateTime(clock_.NowMs()) << " - " << line << "\n";
+}
+
+Status Worker::Dispatch(const TaskDispatch& d) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (shutdown_) return Unavailable("worker is shutting down");
+  auto& newest = newest_epoch_[d.task_instance_id];
+  if (d.master_epoch < newest)
+    return Aborted("dispatch from epoch " + std::to_string(d.master_epoch) + " < " +
+                   std::to_string(newest));
+  newest = d.master_epoch;
+  Key k{d.task_instance_id, d.attempt};
+  if (attempts_.count(k)) return Status::Ok();  // a repeat: already queued or running
+  auto a = std::make_shared<Attempt>();
+  a->d = d;
+  attempts_[k] = a;
+  arrival_of_[a.get()] = arrival_++;
+  queue_.push(a);
+  PumpLocked();
+  return Status::Ok();
+}
+
+void Worker::PumpLocked() {
+  while (running_ < opts_.exec_threads && !queue_.empty()) {
+    auto a = queue_.top();
+    queue_.pop();
+    if (a->finished) continue;  // killed while queued
+    StartLocked(a);
+  }
+}
+
+void Worker::StartLocked(std::shared_ptr<Attempt> a) {
+  ++running_;
+  threads_.emplace_back([this, a] { Run(a); });
+  // Reap threads of finished attempts now and then so the vector stays small.
+  if (threads_.size() > 4u * static_cast<size_t>(opts_.exec_threads)) {
+    // Threads are joined at shutdown; detaching the oldest ended ones keeps memory flat.
+    for (auto& t : threads_) t.detach();
+    threads_.clear();
+  }
+}
+
+StatusOr<std::vector<std::string>> Worker::Prepare(const TaskDispatch& d, const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("cannot create exec dir " + dir + ": " + ec.message());
+  fs::create_directories(fs::path(LogPath(d)).parent_path(), ec);
+  nlohmann::json tp = nlohmann::json::parse(d.task_params, nullptr, false);
+  std::string raw = tp.is_object() ? tp.value("rawScript", "") : "";
+  auto script = params::Substitute(raw, d.vars, d.base_time_ms);
+  if (!script.ok()) return script.status();
+  std::string id = std::to_string(d.task_instance_id);
+  std::string node, runner;
+  if (d.task_type == "PYTHON") {
+    node = dir + "/" + id + "_node.py";
+    runner = "${PYTHON_LAUNCHER:-python3} " + Quote(node);
+  } else {
+    node = dir + "/" + id + "_node.sh";
+    runner = "/bin/bash " + Quote(node);
+  }
+  if (!WriteFileAtomically(node, *script + "\n", 0755))
+    return Internal("cannot write task script " + node);
+  std::string wrapper = dir + "/" + id + ".command";
+  std::ostringstream w;
+  w << "#!/bin/sh\n"
+    << "echo $$ > " << Quote(dir + "/pid") << "\n"
+    << "cd " << Quote(dir) << "\n";
+  if (!opts_.env_file.empty() && fs::exists(opts_.env_file))
+    w << ". " << Quote(fs::absolute(opts_.env_file).string()) << "\n";
+  w << runner << "\n"
+    << "rc=$?\n"
+    << "echo $rc > " << Quote(dir + "/exit_code.tmp") << " && mv " << Quote(dir + "/exit_code.tmp")
+    << " " << Quote(dir + "/exit_code") << "\n"
+    << "exit $rc\n";
+  if (!WriteFileAtomically(wrapper, w.str(), 0755))
+    return Internal("cannot write task wrapper " + wrapper);
+  return std::vector<std::string>{"/bin/sh", wrapper};
+}
+
+void Worker::Run(std::shared_ptr<Attempt> a) {
+  const TaskDispatch& d = a->d;
+  std::string dir = ExecDir(d), log = LogPath(d);
+  TaskEvent running;
+  running.type = TaskEventType::kRunning;
+  running.task_instance_id = d.task_instance_id;
+  running.attempt = d.attempt;
+  running.master_epoch = d.master_epoch;
+  running.workflow_instance_id = d.workflow_instance_id;
+  running.host = opts_.host;
+  running.execute_path = dir;
+  running.log_path = log;
+  a->start_ms = clock_.NowMs();
+  running.time_ms = a->start_ms;
+  if (d.dry_run) {
+    Emit(running);
+    Finish(a, 0);
+    return;
+  }
+  auto argv = Prepare(d, dir);
+  if (!argv.ok()) {
+    AppendLog(log, "task " + d.task_name + " could not start: " + argv.status().message());
+    Emit(running);
+    Finish(a, 1);
+    return;
+  }
+  AppendLog(log, "task " + d.task_name + " (instance " + std::to_string(d.task_instance_id) +
+                     ", attempt " + std::to_string(d.attempt) + ") starting");
+  int pid;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (a->kill_requested) {
+      pid = -1;
+    } else {
+      auto spawned = launcher_.Spawn({*argv, dir, log});
+      if (!spawned.ok()) {
+        pid = 0;
+        AppendLog(log, spawned.status().message());
+      } else {
+        pid = *spawned;
+        a->pid = pid;
+        if (d.timeout_ms > 0 && d.timeout_kills) {
+          a->timeout_timer = clock_.RunAfter(d.timeout_ms, [this, a] {
+            {
+              std::lock_guard<std::mutex> l2(mu_);
+              if (a->finished) return;
+              a->timed_out = true;
+            }
+            std::thread([this, a] { launcher_.KillGroup(a->pid, opts_.kill_grace_ms); }).detach();
+          });
+        }
+      }
+    }
+  }
+  if (pid == -1) {  // killed before it started
+    Emit(running);
+    Finish(a, 137);
+    return;
+  }
+  if (pid == 0) {
+    Emit(running);
+    Finish(a, 1);
+    return;
+  }
+  running.pid = pid;
+  Emit(running);
+  auto code = launcher_.Wait(pid);
+  bool killing;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    killing = a->kill_requested || a->timed_out;
+  }
+  // The wrapper can die of TERM before its children do: report the end only once the whole
+  // group is gone, so a re-run never overlaps a leftover of this attempt.
+  if (killing) launcher_.KillGroup(pid, opts_.kill_grace_ms);
+  Finish(a, code.ok() ? *code : 1);
+}
+
+void Worker::Watch(std::shared_ptr<Attempt> a) {
+  std::string dir = ExecDir(a->d);
+  std::string marker = dir;
+  for (;;) {
+    std::string rc = ReadFile(dir + "/exit_code");
+    if (!rc.empty()) {
+      Finish(a, std::atoi(rc.c_str()));
+      return;
+    }
+    if (!launcher_.IsAlive(a->pid, marker)) {
+      // Gone without recording an exit code: it was killed from outside.
+      rc = ReadFile(dir + "/exit_code");
+      Finish(a, rc.empty() ? -1 : std::atoi(rc.c_str()));
+      return;
+    }
+    // Polling is acceptable here: only attempts inherited from a dead worker get watched.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void Worker::Finish(std::shared_ptr<Attempt> a, int exit_code) {
+  const TaskDispatch& d = a->d;
+  bool killed, timed_out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (a->finished) return;
+    a->finished = true;
+    if (a->timeout_timer) clock_.Cancel(a->timeout_timer);
+    killed = a->kill_requested;
+    timed_out = a->timed_out;
+  }
+  TaskEvent e;
+  e.type = TaskEventType::kFinished;
+  e.task_instance_id = d.task_instance_id;
+  e.attempt = d.attempt;
+  e.master_epoch = d.master_epoch;
+  e.workflow_instance_id = d.workflow_instance_id;
+  e.host = opts_.host;
+  e.pid = a->pid;
+  e.execute_path = ExecDir(d);
+  e.log_path = LogPath(d);
+  e.time_ms = clock_.NowMs();
+  e.timed_out = timed_out;
+  if (exit_code == -1) {
+    e.state = TaskState::kNeedFaultTolerance;
+  } else if (killed) {
+    e.state = TaskState::kKill;
+  } else if (timed_out) {
+    e.state = TaskState::kFailure;
+  } else if (exit_code == 0) {
+    e.state = TaskState::kSuccess;
+  } else if (exit_code == 137) {
+    e.state = TaskState::kKill;
+  } else {
+    e.state = TaskState::kFailure;
+  }
+  if (e.state == TaskState::kSuccess && !d.dry_run) {
+    auto sets = params::ParseSetValues(ReadFile(e.log_path));
+    e.var_pool = params::BuildVarPool(d.local_params, sets);
+  }
+  if (!d.dry_run)
+    AppendLog(e.log_path, std::string("task ") + d.task_name + " ended: exit code " +
+                              std::to_string(exit_code) + ", state " + Name(e.state) +
+                              (timed_out ? " (timeout)" : ""));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    attempts_.erase({d.task_instance_id, d.attempt});
+    arrival_of_.erase(a.get());
+    --running_;
+    PumpLocked();
+  }
+  Emit(e);
+}
+
+Status Worker::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) {
+  std::shared_ptr<Attempt> a;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = attempts_.find({task_instance_id, attempt});
+    if (it == attempts_.end()) return Status::Ok();  // finished or unknown: nothing to kill
+    if (master_epoch < newest_epoch_[task_instance_id])
+      return Aborted("kill from an older epoch");
+    a = it->second;
+    if (a->kill_requested) return Status::Ok();
+    a->kill_requested = true;
+    if (a->pid == 0) {
+      // Still queued: it never started. Count it as running so Finish balances the books.
+      ++running_;
+      std::thread([this, a] { Finish(a, 137); }).detach();
+      return Status::Ok();
+    }
+  }
+  std::thread([this, a] { launcher_.KillGroup(a->pid, opts_.kill_grace_ms); }).detach();
+  return Status::Ok();
+}
+
+Status Worker::Reattach(const TaskDispatch& d) {
+  std::string dir = ExecDir(d);
+  std::string rc = ReadFile(dir + "/exit_code");
+  std::string pid_text = ReadFile(dir + "/pid");
+  int pid = std::atoi(pid_text.c_str());
+  bool alive = pid > 0 && launcher_.IsAlive(pid, dir);
+  if (rc.empty() && !alive && pid <= 0) return Dispatch(d);  // it never started: run it now
+  auto a = std::make_shared<Attempt>();
+  a->d = d;
+  a->pid = pid;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Key k{d.task_instance_id, d.attempt};
+    if (attempts_.count(k)) return Status::Ok();
+    newest_epoch_[d.task_instance_id] = std::max(newest_epoch_[d.task_instance_id], d.master_epoch);
+    attempts_[k] = a;
+    ++running_;
+    threads_.emplace_back([this, a, rc] {
+      TaskEvent running;
+      running.type = TaskEventType::kRunning;
+      running.task_instance_id = a->d.task_instance_id;
+      running.attempt = a->d.attempt;
+      running.master_epoch = a->d.master_epoch;
+      running.workflow_instance_id = a->d.workflow_instance_id;
+      running.host = opts_.host;
+      running.pid = a->pid;
+      running.execute_path = ExecDir(a->d);
+      running.log_path = LogPath(a->d);
+      running.time_ms = clock_.NowMs();
+      Emit(running);
+      if (!rc.empty()) {
+        Finish(a, std::atoi(rc.c_str()));
+      } else {
+        Watch(a);
+      }
+    });
+  }
+  return Status::Ok();
+}
+
+}  // namespace dsched

@@ -1,0 +1,140 @@
+#include "worker/worker.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace dsched {
+namespace {
+
+class RecordingSink : public TaskEventSink {
+ public:
+  void OnTaskEvent(const TaskEvent& e) override {
+    std::lock_guard<std::mutex> l(mu_);
+    events_.push_back(e);
+    cv_.notify_all();
+  }
+  // Waits (bounded) for the finished event of a task instance.
+  TaskEvent WaitFinished(int64_t id) {
+    std::unique_lock<std::mutex> l(mu_);
+    TaskEvent out;
+    bool ok = cv_.wait_for(l, std::chrono::seconds(20), [&] {
+      for (const auto& e : events_)
+        if (e.task_instance_id == id && e.type == TaskEventType::kFinished) {
+          out = e;
+          return true;
+        }
+      return false;
+    });
+    EXPECT_TRUE(ok) << "no finished event for " << id;
+    return out;
+  }
+  TaskEvent WaitRunning(int64_t id) {
+    std::unique_lock<std::mutex> l(mu_);
+    TaskEvent out;
+    cv_.wait_for(l, std::chrono::seconds(20), [&] {
+      for (const auto& e : events_)
+        if (e.task_instance_id == id && e.type == TaskEventType::kRunning && e.pid > 0) {
+          out = e;
+          return true;
+        }
+      return false;
+    });
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<TaskEvent> events_;
+};
+
+class WorkerTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dsched-worker-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    WorkerOptions o;
+    o.exec_base = dir_ + "/exec";
+    o.log_base = dir_ + "/logs";
+    o.exec_threads = 4;
+    o.kill_grace_ms = 500;
+    worker_ = std::make_unique<Worker>(o, clock_, launcher_, sink_);
+  }
+  void TearDown() override {
+    worker_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+  TaskDispatch Shell(int64_t id, const std::string& script) {
+    TaskDispatch d;
+    d.task_instance_id = id;
+    d.workflow_instance_id = 1;
+    d.task_name = "t" + std::to_string(id);
+    d.task_type = "SHELL";
+    d.task_params = nlohmann::json{{"rawScript", script}}.dump();
+    return d;
+  }
+  SystemClock clock_;
+  PosixProcessLauncher launcher_;
+  RecordingSink sink_;
+  std::string dir_;
+  std::unique_ptr<Worker> worker_;
+};
+
+TEST_F(WorkerTest, RunsAShellTaskWithParamsAndCollectsSetValue) {
+  TaskDispatch d = Shell(1, "echo hello ${who}; echo '${setValue(rows=42)}'");
+  d.vars = {{"who", "world"}};
+  d.local_params = {{"rows", "OUT", "INTEGER", ""}};
+  ASSERT_TRUE(worker_->Dispatch(d).ok());
+  ASSERT_TRUE(worker_->Dispatch(d).ok()) << "a repeated dispatch is ignored";
+  TaskEvent e = sink_.WaitFinished(1);
+  EXPECT_EQ(e.state, TaskState::kSuccess);
+  ASSERT_EQ(e.var_pool.size(), 1u);
+  EXPECT_EQ(e.var_pool[0].value, "42");
+  std::ifstream log(e.log_path);
+  std::string all((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(all.find("hello world"), std::string::npos);
+}
+
+TEST_F(WorkerTest, ExitCodesMapToStates) {
+  ASSERT_TRUE(worker_->Dispatch(Shell(2, "exit 3")).ok());
+  EXPECT_EQ(sink_.WaitFinished(2).state, TaskState::kFailure);
+  ASSERT_TRUE(worker_->Dispatch(Shell(3, "kill -9 $$")).ok());
+  EXPECT_EQ(sink_.WaitFinished(3).state, TaskState::kKill);
+}
+
+TEST_F(WorkerTest, KillTakesTheWholeGroup) {
+  // The task starts a background child that ignores TERM; the kill must still remove it.
+  ASSERT_TRUE(worker_->Dispatch(Shell(4, "(trap '' TERM; sleep 60) & sleep 60")).ok());
+  TaskEvent r = sink_.WaitRunning(4);
+  ASSERT_GT(r.pid, 0);
+  ASSERT_TRUE(worker_->Kill(4, 0, 0).ok());
+  EXPECT_EQ(sink_.WaitFinished(4).state, TaskState::kKill);
+  EXPECT_NE(::kill(-r.pid, 0), 0) << "process group still alive";
+}
+
+TEST_F(WorkerTest, TimeoutFailsTheTask) {
+  TaskDispatch d = Shell(5, "sleep 60");
+  d.timeout_ms = 200;
+  d.timeout_kills = true;
+  ASSERT_TRUE(worker_->Dispatch(d).ok());
+  TaskEvent e = sink_.WaitFinished(5);
+  EXPECT_EQ(e.state, TaskState::kFailure);
+  EXPECT_TRUE(e.timed_out);
+}
+
+TEST_F(WorkerTest, ReattachReportsAnAttemptThatFinishedWhileNoWorkerListened) {
+  TaskDispatch d = Shell(6, "echo done");
+  ASSERT_TRUE(worker_->Dispatch(d).ok());
+  sink_.WaitFinished(6);
+  RecordingSink later;
+  Worker second({"h", dir_ + "/exec", dir_ + "/logs", "", 4, 500}, clock_, launcher_, later);
+  d.master_epoch = 2;
+  ASSERT_TRUE(second.Reattach(d).ok());
+  EXPECT_EQ(later.WaitFinished(6).state, TaskState::kSuccess);
+}
+
+}  // namespace
+}  // namespace dsched
