@@ -118,3 +118,18 @@ TEST_F(SqlStoreTest, ClaimCommandOnceAndFencedCommit) {
 
 }  // namespace
 }  // namespace dsched
+
+namespace dsched {
+namespace {
+TEST_F(SqlStoreTest, SessionsAreVisibleToReadersAtOnce) {
+  // Readers must never keep an old snapshot: a session created now is found now.
+  for (int i = 0; i < 6; ++i) {
+    Session s{"sid-" + std::to_string(i), 1, clock_.NowMs(), "127.0.0.1"};
+    ASSERT_TRUE(store_->CreateSession(s).ok());
+    auto got = store_->GetSession(s.id);
+    ASSERT_TRUE(got.ok()) << i << ": " << got.status().ToString();
+    EXPECT_EQ(got->user_id, 1);
+  }
+}
+}  // namespace
+}  // namespace dsched

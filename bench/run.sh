@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Entry point of `make bench`: bash bench/run.sh DSCHED_BIN [--quick] [dagbench.py options]
+#
+# Checks the tools, gives dagbench.py a scratch directory, and guarantees cleanup: whatever
+# happens to the Python process, the trap below stops a server it left running (by the pid it
+# recorded) and removes the scratch directory. Figures go to stdout and bench/out/results.json.
+# Exit status: 0 when everything was measured (missed targets included), non-zero when
+# something broke.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+usage() {
+  echo "usage: bash bench/run.sh DSCHED_BIN [--quick]" >&2
+  exit 2
+}
+
+[ $# -ge 1 ] || usage
+bin="$1"
+shift
+case "$bin" in -h|--help) usage ;; esac
+
+if [ ! -x "$bin" ]; then
+  echo "bench: dsched binary '$bin' not found or not executable (build it first: make)" >&2
+  exit 2
+fi
+if ! command -v ninja >/dev/null 2>&1; then
+  echo "bench: 'ninja' not found. It is the baseline the targets are set against; install the" >&2
+  echo "       Debian package ninja-build (scripts/install-deps.sh installs it)." >&2
+  exit 2
+fi
+for tool in make python3; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "bench: '$tool' not found on PATH" >&2
+    exit 2
+  fi
+done
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/dsched-bench.XXXXXX")"
+pid_file="$work/server.pid"
+
+# shellcheck disable=SC2317  # (called from traps, which shellcheck does not follow)
+cleanup() {
+  if [ -f "$pid_file" ]; then
+    pid="$(cat "$pid_file" 2>/dev/null || true)"
+    # Only a process that is still our `dsched standalone` (pid files can outlive their pid).
+    if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q standalone; then
+      echo "bench: stopping leftover server $pid" >&2
+      kill -TERM -- "-$pid" 2>/dev/null || true  # its process group: server + task processes
+      for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL -- "-$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# python3 runs in the background so that a signal to this script is handled at once (bash
+# defers traps while a foreground child runs). A background child of a non-interactive shell
+# ignores Ctrl-C, so both INT and TERM are forwarded as SIGTERM, on which dagbench.py stops its
+# server in order; the EXIT trap then catches anything left.
+python3 "$here/dagbench.py" --dsched "$bin" --work-dir "$work" --pid-file "$pid_file" \
+  --out "$here/out" "$@" &
+py=$!
+# shellcheck disable=SC2317
+forward() {
+  kill -TERM "$py" 2>/dev/null || true
+  wait "$py" 2>/dev/null || true
+  exit "$1"
+}
+trap 'forward 130' INT
+trap 'forward 143' TERM
+
+rc=0
+wait "$py" || rc=$?
+exit "$rc"

@@ -1,0 +1,77 @@
+#include "cli/standalone.h"
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "api/api_server.h"
+#include "master/engine.h"
+#include "storage/sql/sql_store.h"
+#include "worker/worker.h"
+
+namespace dsched {
+
+namespace fs = std::filesystem;
+
+StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
+  std::unique_ptr<Standalone> s(new Standalone());
+  std::string data = cfg.GetString("data.dir");
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  if (ec) return InvalidArgument("data.dir: cannot create " + data + ": " + ec.message());
+  data = fs::absolute(data).lexically_normal().string();
+  std::string logs = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
+  std::string exec =
+      cfg.GetString("exec.basepath").empty() ? data + "/exec" : cfg.GetString("exec.basepath");
+
+  s->clock_ = std::make_unique<SystemClock>();
+  s->codes_ = std::make_unique<CodeGenerator>(*s->clock_);
+  SqlStoreOptions so;
+  so.sqlite_path = data + "/dsched.db";
+  so.synchronous = cfg.GetString("db.synchronous");
+  DSCHED_ASSIGN_OR_RETURN(s->store_, SqlStore::Open(so, *s->clock_));
+  DSCHED_RETURN_IF_ERROR(api::EnsureAdminUser(*s->store_, *s->clock_));
+
+  // A restarted master takes the next epoch, so writes of the previous run are fenced out.
+  DSCHED_ASSIGN_OR_RETURN(int64_t max_epoch, s->store_->MaxOwnerEpoch());
+  EngineOptions eo;
+  eo.host = cfg.GetString("api.host") + ":5678";
+  eo.epoch = max_epoch + 1;
+  eo.minute_ms = cfg.GetInt("engine.minute_ms");
+  eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
+  s->engine_ = std::make_unique<Engine>(eo, *s->clock_, *s->store_, *s->store_);
+
+  WorkerOptions wo;
+  wo.host = cfg.GetString("api.host") + ":1234";
+  wo.exec_base = exec;
+  wo.log_base = logs;
+  wo.env_file = cfg.GetString("env.file");
+  wo.exec_threads = static_cast<int>(cfg.GetInt("worker.exec_threads"));
+  wo.kill_grace_ms = static_cast<int>(cfg.GetInt("engine.kill_grace_ms"));
+  s->launcher_ = std::make_unique<PosixProcessLauncher>();
+  s->worker_ = std::make_unique<Worker>(wo, *s->clock_, *s->launcher_, *s->engine_);
+  s->engine_->SetWorker(s->worker_.get());
+  DSCHED_RETURN_IF_ERROR(s->engine_->Start());
+
+  api::ApiDeps deps;
+  deps.defs = s->store_.get();
+  deps.instances = s->store_.get();
+  deps.users = s->store_.get();
+  deps.master = s->engine_.get();
+  deps.clock = s->clock_.get();
+  deps.codes = s->codes_.get();
+  DSCHED_ASSIGN_OR_RETURN(s->api_, api::ApiServer::Create(cfg, deps));
+  spdlog::info("dsched standalone: API on http://{}:{}/dolphinscheduler, data in {}, epoch {}",
+               cfg.GetString("api.host"), s->api_->port(), data, eo.epoch);
+  return s;
+}
+
+Standalone::~Standalone() {
+  if (api_) api_->Stop();
+  if (engine_) engine_->Stop();
+  if (worker_) worker_->Shutdown();
+}
+
+int Standalone::port() const { return api_->port(); }
+
+}  // namespace dsched

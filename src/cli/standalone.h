@@ -1,0 +1,45 @@
+// `dsched standalone`: every service in one process on the embedded defaults (SQLite under
+// data.dir, in-process worker, REST API). This is the composition root that picks the real
+// implementations of the seams; tests use it to run a whole server in-process.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/status.h"
+
+namespace dsched {
+
+class SqlStore;
+class Engine;
+class Worker;
+class PosixProcessLauncher;
+namespace api {
+class ApiServer;
+}
+
+class Standalone {
+ public:
+  // Opens the database (creating and migrating it), creates the admin user, takes over the
+  // instances a previous run left unfinished, and starts serving.
+  static StatusOr<std::unique_ptr<Standalone>> Start(const Config& cfg);
+  ~Standalone();
+
+  int port() const;
+  SqlStore& store() { return *store_; }
+  Engine& engine() { return *engine_; }
+
+ private:
+  Standalone() = default;
+  std::unique_ptr<SystemClock> clock_;
+  std::unique_ptr<CodeGenerator> codes_;
+  std::unique_ptr<SqlStore> store_;
+  std::unique_ptr<PosixProcessLauncher> launcher_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<api::ApiServer> api_;
+};
+
+}  // namespace dsched

@@ -1,0 +1,876 @@
+#include "master/engine.h"
+
+#include <algorithm>
+#include <future>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/time_format.h"
+#include "model/json_codec.h"
+#include "model/states.h"
+#include "params/params.h"
+
+namespace dsched {
+
+using nlohmann::json;
+
+struct Engine::Runner {
+  WorkflowInstance wi;
+  WorkflowDefinition def;
+  std::optional<Dag> dag;
+  std::string project_name;
+  std::set<int64_t> run_set;
+  std::vector<std::unique_ptr<TaskInstance>> rows;  // every attempt, flag YES and NO
+  std::map<int64_t, TaskInstance*> current;         // task code -> its flag-YES attempt
+  std::map<int64_t, TimerId> timers;                // task code -> retry / delay timer
+  std::set<int64_t> retry_pending;                  // task codes waiting for a retry
+  std::vector<Property> global_params;              // cured at instance creation
+  params::Vars startup_params;
+  bool failure = false;  // a task failed for good (no retry left) or was killed
+};
+
+namespace {
+
+struct StartSpec {
+  std::vector<int64_t> start_nodes;
+  params::Vars startup_params;
+};
+
+// command_param JSON: {"StartNodeList": [codes] or "1,2", "StartParams": {k: v}}.
+StatusOr<StartSpec> ParseCommandParam(const std::string& text) {
+  StartSpec s;
+  json j = json::parse(text.empty() ? "{}" : text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument("commandParam: not a JSON object");
+  if (j.contains("StartNodeList")) {
+    const json& n = j["StartNodeList"];
+    if (n.is_array()) {
+      for (const auto& e : n) {
+        if (e.is_number_integer()) s.start_nodes.push_back(e.get<int64_t>());
+        else if (e.is_string() && !e.get<std::string>().empty())
+          s.start_nodes.push_back(std::stoll(e.get<std::string>()));
+      }
+    } else if (n.is_string()) {
+      std::string list = n.get<std::string>();
+      size_t i = 0;
+      while (i < list.size()) {
+        size_t c = list.find(',', i);
+        std::string part = list.substr(i, c == std::string::npos ? std::string::npos : c - i);
+        if (!part.empty()) s.start_nodes.push_back(std::stoll(part));
+        i = c == std::string::npos ? list.size() : c + 1;
+      }
+    }
+  }
+  if (j.contains("StartParams") && j["StartParams"].is_object())
+    for (const auto& [k, v] : j["StartParams"].items())
+      s.startup_params[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  return s;
+}
+
+std::string Stamp(int64_t ms) {
+  std::string d = FormatDateTime(ms);  // yyyy-MM-dd HH:mm:ss
+  std::string out;
+  for (char c : d)
+    if (std::isdigit(static_cast<unsigned char>(c))) out += c;
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%03d", static_cast<int>(ms % 1000));
+  return out + buf;
+}
+
+bool Active(TaskState s) { return !IsFinal(s); }
+
+}  // namespace
+
+Engine::Engine(EngineOptions opts, Clock& clock, DefinitionStore& defs, InstanceStore& instances)
+    : opts_(std::move(opts)), clock_(clock), defs_(defs), instances_(instances) {}
+
+Engine::~Engine() { Stop(); }
+
+Status Engine::Start() {
+  DSCHED_CHECK(worker_ != nullptr);
+  thread_ = std::thread([this] { Loop(); });
+  Post([this] { Recover(); });
+  return Status::Ok();
+}
+
+void Engine::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stop_ && !thread_.joinable()) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t Engine::RunnerCount() { return runner_count_.load(); }
+
+void Engine::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    posted_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void Engine::WakeCommands() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    commands_pending_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Engine::OnTaskEvent(const TaskEvent& e) {
+  Post([this, e] { HandleEvent(e); });
+}
+
+Status Engine::Execute(int64_t workflow_instance_id, ExecuteType type) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto fut = done->get_future();
+  Post([this, workflow_instance_id, type, done] {
+    Status s;
+    DoExecute(workflow_instance_id, type, &s);
+    done->set_value(s);
+  });
+  return fut.get();
+}
+
+// ------------------------------------------------------------------ loop
+
+void Engine::Loop() {
+  for (;;) {
+    std::vector<std::function<void()>> work;
+    bool commands = false;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      if (batch_.empty() && after_commit_.empty()) {
+        // The timeout is the fallback scan of the command table (DESIGN.md §3 "Commands").
+        if (!cv_.wait_for(l, std::chrono::seconds(1),
+                          [&] { return stop_ || !posted_.empty() || commands_pending_; }))
+          commands_pending_ = true;
+      }
+      if (stop_) return;
+      work.swap(posted_);
+      commands = commands_pending_;
+      commands_pending_ = false;
+    }
+    for (auto& fn : work) fn();
+    if (commands) IntakeCommands();
+
+    if (!batch_.empty()) {
+      if (opts_.commit_delay_us > 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(opts_.commit_delay_us));
+      int64_t backoff_ms = 50;
+      for (;;) {
+        Status s = instances_.Commit(batch_);
+        if (s.ok()) break;
+        spdlog::error("group commit failed, retrying in {} ms: {}", backoff_ms, s.message());
+        std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+        backoff_ms = std::min<int64_t>(backoff_ms * 2, 5000);
+        std::lock_guard<std::mutex> l(mu_);
+        if (stop_) return;
+      }
+      for (auto& [wid, g] : batch_.groups()) {
+        if (!g.lost) continue;
+        spdlog::warn("workflow instance {} is owned by another master now; dropping it", wid);
+        if (runners_.erase(wid)) --runner_count_;
+      }
+      batch_ = WriteBatch();
+      pending_inserts_.clear();
+    }
+    std::vector<std::function<void()>> effects;
+    effects.swap(after_commit_);
+    for (auto& fn : effects) fn();
+  }
+}
+
+void Engine::IntakeCommands() {
+  auto cmds = instances_.ListCommands(100);
+  if (!cmds.ok()) {
+    spdlog::error("reading commands: {}", cmds.status().message());
+    return;
+  }
+  for (const Command& c : *cmds) {
+    Status s = HandleCommand(c);
+    if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+      spdlog::warn("command {} failed: {}", c.id, s.message());
+      instances_.FailCommand(c, s.message());
+    }
+  }
+  if (cmds->size() == 100) {
+    std::lock_guard<std::mutex> l(mu_);
+    commands_pending_ = true;
+  }
+}
+
+// ------------------------------------------------------------------ commands
+
+Status Engine::HandleCommand(const Command& c) {
+  int64_t now = clock_.NowMs();
+  WorkflowInstance wi;
+  int64_t expected_epoch = 0;
+  std::vector<TaskInstance> supersede;
+  switch (c.command_type) {
+    case CommandType::kStartProcess:
+    case CommandType::kStartCurrentTaskProcess:
+    case CommandType::kScheduler: {
+      auto def = c.definition_version ? defs_.GetWorkflowVersion(c.definition_code,
+                                                                 c.definition_version)
+                                      : defs_.GetWorkflow(c.definition_code);
+      if (!def.ok()) return def.status();
+      auto spec = ParseCommandParam(c.command_param);
+      if (!spec.ok()) return spec.status();
+      auto dag = Dag::Build(def->tasks, def->relations);
+      if (!dag.ok()) return dag.status();
+      auto run_set = SelectRunSet(*dag, spec->start_nodes, c.task_depend_type);
+      if (!run_set.ok()) return run_set.status();
+      wi.name = def->name + "-1-" + Stamp(now);
+      wi.definition_code = def->code;
+      wi.definition_version = def->version;
+      wi.project_code = def->project_code;
+      wi.state = WorkflowState::kRunningExecution;
+      wi.start_time = now;
+      wi.command_type = c.command_type;
+      wi.command_param = c.command_param;
+      wi.task_depend_type = c.task_depend_type;
+      wi.failure_strategy = c.failure_strategy;
+      wi.warning_type = c.warning_type;
+      wi.warning_group_id = c.warning_group_id;
+      wi.schedule_time = c.schedule_time;
+      wi.command_start_time = c.start_time;
+      wi.executor_id = c.executor_id;
+      wi.priority = c.priority;
+      wi.worker_group = c.worker_group;
+      wi.timeout = def->timeout;
+      wi.dry_run = c.dry_run;
+      wi.trigger_code = c.trigger_code;
+      wi.history_cmd = Name(c.command_type);
+      // Cure the global params: resolve built-ins and $[...] once, at creation.
+      int64_t base = wi.schedule_time ? wi.schedule_time : now;
+      params::BuiltinInputs bi;
+      bi.base_ms = base;
+      bi.workflow_name = def->name;
+      bi.workflow_code = def->code;
+      auto resolved = params::ResolveTaskParams(def->global_params, {}, {}, {},
+                                                params::Builtins(bi), base);
+      if (!resolved.ok()) return resolved.status();
+      std::vector<Property> cured = def->global_params;
+      for (auto& p : cured)
+        if (resolved->count(p.prop)) p.value = resolved->at(p.prop);
+      wi.global_params = PropertiesToJson(cured).dump();
+      break;
+    }
+    case CommandType::kRecoverSuspendedProcess:
+    case CommandType::kStartFailureTaskProcess:
+    case CommandType::kRepeatRunning: {
+      auto got = instances_.GetWorkflowInstance(c.workflow_instance_id);
+      if (!got.ok()) return got.status();
+      wi = *got;
+      if (runners_.count(wi.id))
+        return FailedPrecondition("workflow instance " + std::to_string(wi.id) + " is running");
+      bool allowed = c.command_type == CommandType::kRepeatRunning
+                         ? IsFinal(wi.state)
+                         : c.command_type == CommandType::kStartFailureTaskProcess
+                               ? wi.state == WorkflowState::kFailure
+                               : (wi.state == WorkflowState::kPause ||
+                                  wi.state == WorkflowState::kStop);
+      if (!allowed)
+        return FailedPrecondition("workflow instance " + std::to_string(wi.id) + " is " +
+                                  Name(wi.state) + ", cannot " + Name(c.command_type));
+      auto rows = instances_.ListTaskInstances(wi.id);
+      if (!rows.ok()) return rows.status();
+      for (TaskInstance t : *rows) {
+        if (t.flag != Flag::kYes) continue;
+        bool changed = false;
+        if (c.command_type == CommandType::kRepeatRunning) {
+          t.flag = Flag::kNo;
+          changed = true;
+        } else if (c.command_type == CommandType::kStartFailureTaskProcess) {
+          if (t.state == TaskState::kFailure || t.state == TaskState::kNeedFaultTolerance ||
+              t.state == TaskState::kKill) {
+            t.flag = Flag::kNo;
+            changed = true;
+          }
+        } else if (t.state == TaskState::kPause) {
+          t.state = TaskState::kSubmittedSuccess;  // resumed in place
+          changed = true;
+        } else if (t.state == TaskState::kKill || t.state == TaskState::kFailure) {
+          t.flag = Flag::kNo;
+          changed = true;
+        }
+        if (changed) supersede.push_back(t);
+      }
+      expected_epoch = wi.owner_epoch;
+      wi.state = WorkflowState::kRunningExecution;
+      wi.run_times += 1;
+      wi.restart_time = now;
+      wi.end_time = 0;
+      wi.command_type = c.command_type;
+      wi.history_cmd += std::string(",") + Name(c.command_type);
+      break;
+    }
+    default:
+      return InvalidArgument(std::string("command type ") + Name(c.command_type) +
+                             " is not supported yet");
+  }
+  wi.host = opts_.host;
+  wi.owner_epoch = opts_.epoch;
+  DSCHED_RETURN_IF_ERROR(instances_.ClaimCommand(c.id, &wi, expected_epoch, supersede));
+  Status err;
+  auto r = BuildRunner(wi, &err);
+  if (!r) {
+    // The instance row exists now; record why it cannot run rather than leave it hanging.
+    spdlog::error("workflow instance {} cannot run: {}", wi.id, err.message());
+    Runner stub;
+    stub.wi = wi;
+    SetWorkflowState(stub, WorkflowState::kFailure);
+    return Status::Ok();
+  }
+  Runner& runner = *r;
+  int64_t id = wi.id;
+  runners_[id] = std::move(r);
+  ++runner_count_;
+  // Rows kept by a recover (resumed in place) are handed to the worker again.
+  for (auto& [code, ti] : runner.current)
+    if (Active(ti->state)) {
+      TaskInstance* p = ti;
+      after_commit_.push_back([this, id, p] {
+        auto it = runners_.find(id);
+        if (it != runners_.end() && Active(p->state)) worker_->Reattach(MakeDispatch(*it->second, *p));
+      });
+    }
+  Evaluate(runner);
+  MaybeFinish(runner);
+  return Status::Ok();
+}
+
+std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, Status* error) {
+  auto r = std::make_unique<Runner>();
+  r->wi = wi;
+  auto def = defs_.GetWorkflowVersion(wi.definition_code, wi.definition_version);
+  if (!def.ok()) {
+    *error = def.status();
+    return nullptr;
+  }
+  r->def = *def;
+  auto dag = Dag::Build(def->tasks, def->relations);
+  if (!dag.ok()) {
+    *error = dag.status();
+    return nullptr;
+  }
+  r->dag = std::move(*dag);
+  auto spec = ParseCommandParam(wi.command_param);
+  if (!spec.ok()) {
+    *error = spec.status();
+    return nullptr;
+  }
+  auto run_set = SelectRunSet(*r->dag, spec->start_nodes, wi.task_depend_type);
+  if (!run_set.ok()) {
+    *error = run_set.status();
+    return nullptr;
+  }
+  r->run_set = *run_set;
+  r->startup_params = spec->startup_params;
+  auto gp = PropertiesFromText(wi.global_params, "globalParams");
+  if (gp.ok()) r->global_params = *gp;
+  auto project = defs_.GetProject(wi.project_code);
+  if (project.ok()) r->project_name = project->name;
+  auto rows = instances_.ListTaskInstances(wi.id);
+  if (!rows.ok()) {
+    *error = rows.status();
+    return nullptr;
+  }
+  for (const TaskInstance& t : *rows) {
+    r->rows.push_back(std::make_unique<TaskInstance>(t));
+    if (t.flag == Flag::kYes) r->current[t.task_code] = r->rows.back().get();
+    if (t.flag == Flag::kYes && (t.state == TaskState::kFailure || t.state == TaskState::kKill))
+      r->failure = true;
+  }
+  return r;
+}
+
+void Engine::Recover() {
+  auto unfinished = instances_.ListUnfinished();
+  if (!unfinished.ok()) {
+    spdlog::error("start-up recovery: {}", unfinished.status().message());
+    return;
+  }
+  for (WorkflowInstance wi : *unfinished) {
+    if (runners_.count(wi.id)) continue;
+    Status s = instances_.TakeOwnership(wi.id, wi.owner_epoch, opts_.host, opts_.epoch);
+    if (!s.ok()) continue;
+    wi.host = opts_.host;
+    wi.owner_epoch = opts_.epoch;
+    Status err;
+    auto r = BuildRunner(wi, &err);
+    if (!r) {
+      spdlog::error("cannot recover workflow instance {}: {}", wi.id, err.message());
+      continue;
+    }
+    spdlog::info("recovered workflow instance {} ({})", wi.id, Name(wi.state));
+    int64_t id = wi.id;
+    Runner& runner = *r;
+    runners_[id] = std::move(r);
+    ++runner_count_;
+    for (auto& [code, ti] : runner.current) {
+      if (!Active(ti->state)) continue;
+      TaskInstance* p = ti;
+      if (p->state == TaskState::kDelayExecution) p->state = TaskState::kSubmittedSuccess;
+      worker_->Reattach(MakeDispatch(runner, *p));
+    }
+    if (runner.wi.state == WorkflowState::kReadyStop) KillRunning(runner);
+    if (runner.wi.state == WorkflowState::kSubmittedSuccess)
+      SetWorkflowState(runner, WorkflowState::kRunningExecution);
+    Evaluate(runner);
+    MaybeFinish(runner);
+  }
+}
+
+// ------------------------------------------------------------------ runner logic
+
+void Engine::WriteTask(Runner& r, const TaskInstance& ti) {
+  // A row inserted in this turn is written whole at commit: no separate update needed.
+  if (ti.id != 0) batch_.UpdateTask(r.wi.owner_epoch, ti);
+}
+
+void Engine::SetWorkflowState(Runner& r, WorkflowState s) {
+  if (r.wi.state == s) return;
+  if (!IsLegal(r.wi.state, s)) {
+    spdlog::error("illegal workflow transition {} -> {} for instance {}", Name(r.wi.state),
+                  Name(s), r.wi.id);
+    return;
+  }
+  r.wi.state = s;
+  int64_t now = clock_.NowMs();
+  if (IsFinal(s)) r.wi.end_time = now;
+  json hist = json::parse(r.wi.state_history.empty() ? "[]" : r.wi.state_history, nullptr, false);
+  if (!hist.is_array()) hist = json::array();
+  hist.push_back({{"time", FormatDateTime(now)}, {"state", Name(s)}});
+  r.wi.state_history = hist.dump();
+  batch_.UpdateWorkflow(r.wi);
+}
+
+// True when every in-run predecessor of `code` has succeeded (a forbidden node counts as
+// passed once its own predecessors have); `blocked` is set when one can never succeed.
+static bool PredsSatisfied(const Dag& dag, const std::set<int64_t>& run_set,
+                           const std::map<int64_t, TaskInstance*>& current, int64_t code,
+                           bool* blocked) {
+  bool ok = true;
+  for (int64_t p : dag.Preds(code)) {
+    if (!run_set.count(p)) continue;
+    if (dag.Task(p).flag == Flag::kNo) {
+      if (!PredsSatisfied(dag, run_set, current, p, blocked)) ok = false;
+      continue;
+    }
+    auto it = current.find(p);
+    if (it == current.end()) {
+      ok = false;
+      continue;
+    }
+    TaskState s = it->second->state;
+    if (IsSuccess(s)) continue;
+    ok = false;
+    if (IsFinal(s)) *blocked = true;
+  }
+  return ok;
+}
+
+void Engine::Evaluate(Runner& r) {
+  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop) return;
+  if (r.failure && r.wi.failure_strategy == FailureStrategy::kEnd) return;
+  for (int64_t code : r.dag->TopoOrder()) {
+    if (!r.run_set.count(code) || r.current.count(code)) continue;
+    if (r.dag->Task(code).flag == Flag::kNo) continue;  // forbidden: skipped
+    bool blocked = false;
+    if (!PredsSatisfied(*r.dag, r.run_set, r.current, code, &blocked) || blocked) continue;
+    Submit(r, code,
+           r.wi.state == WorkflowState::kReadyPause ? TaskState::kPause
+                                                    : TaskState::kSubmittedSuccess);
+  }
+}
+
+void Engine::Submit(Runner& r, int64_t code, TaskState initial) {
+  const TaskDefinition& t = r.dag->Task(code);
+  int64_t now = clock_.NowMs();
+  auto ti = std::make_unique<TaskInstance>();
+  ti->name = t.name;
+  ti->task_type = t.task_type;
+  ti->workflow_instance_id = r.wi.id;
+  ti->workflow_instance_name = r.wi.name;
+  ti->project_code = r.wi.project_code;
+  ti->task_code = t.code;
+  ti->task_definition_version = t.version;
+  ti->state = initial;
+  ti->first_submit_time = ti->submit_time = now;
+  ti->max_retry_times = t.fail_retry_times;
+  ti->retry_interval = t.fail_retry_interval;
+  ti->priority = t.priority;
+  ti->worker_group = t.worker_group;
+  ti->executor_id = r.wi.executor_id;
+  ti->delay_time = t.delay_time;
+  ti->task_params = t.task_params.dump();
+  ti->dry_run = r.wi.dry_run;
+  if (initial == TaskState::kPause) ti->end_time = now;
+  TaskInstance* p = ti.get();
+  r.rows.push_back(std::move(ti));
+  r.current[code] = p;
+  batch_.InsertTask(r.wi.owner_epoch, p);
+  if (initial != TaskState::kSubmittedSuccess) return;
+  int64_t id = r.wi.id;
+  if (t.delay_time > 0 && !r.wi.dry_run) {
+    p->state = TaskState::kDelayExecution;
+    r.timers[code] = clock_.RunAfter(t.delay_time * opts_.minute_ms, [this, id, code, p] {
+      Post([this, id, code, p] {
+        auto it = runners_.find(id);
+        if (it == runners_.end() || p->state != TaskState::kDelayExecution) return;
+        it->second->timers.erase(code);
+        p->state = TaskState::kSubmittedSuccess;
+        WriteTask(*it->second, *p);
+        after_commit_.push_back([this, id, p] {
+          auto it2 = runners_.find(id);
+          if (it2 != runners_.end()) DispatchTask(*it2->second, *p);
+        });
+      });
+    });
+    return;
+  }
+  after_commit_.push_back([this, id, p] {
+    auto it = runners_.find(id);
+    if (it != runners_.end()) DispatchTask(*it->second, *p);
+  });
+}
+
+TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
+  const TaskDefinition& t = r.dag->Task(ti.task_code);
+  TaskDispatch d;
+  d.task_instance_id = ti.id;
+  d.attempt = ti.retry_times;
+  d.master_epoch = r.wi.owner_epoch;
+  d.workflow_instance_id = r.wi.id;
+  d.project_code = r.wi.project_code;
+  d.definition_code = r.wi.definition_code;
+  d.task_name = t.name;
+  d.task_type = t.task_type;
+  d.task_params = ti.task_params;
+  d.local_params = t.LocalParams();
+  d.base_time_ms = r.wi.schedule_time ? r.wi.schedule_time : r.wi.start_time;
+  d.workflow_priority = r.wi.priority;
+  d.task_priority = t.priority;
+  d.dry_run = r.wi.dry_run != 0;
+  d.worker_group = t.worker_group;
+  if (t.timeout_enabled && t.timeout > 0 && t.timeout_strategy &&
+      *t.timeout_strategy != TimeoutStrategy::kWarn) {
+    d.timeout_ms = t.timeout * opts_.minute_ms;
+    d.timeout_kills = true;
+  }
+  // The var pools of the direct predecessors, earliest finisher first.
+  std::vector<const TaskInstance*> ups;
+  for (int64_t p : r.dag->Preds(ti.task_code)) {
+    auto it = r.current.find(p);
+    if (it != r.current.end() && IsSuccess(it->second->state)) ups.push_back(it->second);
+  }
+  std::sort(ups.begin(), ups.end(),
+            [](const TaskInstance* a, const TaskInstance* b) { return a->end_time < b->end_time; });
+  std::vector<std::vector<Property>> pools;
+  for (const TaskInstance* u : ups) {
+    auto vp = PropertiesFromText(u->var_pool, "varPool");
+    if (vp.ok()) pools.push_back(*vp);
+  }
+  params::BuiltinInputs bi;
+  bi.base_ms = d.base_time_ms;
+  bi.task_instance_id = ti.id;
+  bi.workflow_instance_id = r.wi.id;
+  bi.project_name = r.project_name;
+  bi.project_code = r.wi.project_code;
+  bi.workflow_name = r.def.name;
+  bi.workflow_code = r.def.code;
+  bi.task_name = t.name;
+  bi.task_code = t.code;
+  auto vars = params::ResolveTaskParams(r.global_params, params::MergeVarPools(pools),
+                                        d.local_params, r.startup_params, params::Builtins(bi),
+                                        d.base_time_ms);
+  if (vars.ok()) {
+    d.vars = *vars;
+  } else {
+    spdlog::warn("task instance {}: parameters: {}", ti.id, vars.status().message());
+    d.vars = params::Builtins(bi);
+  }
+  return d;
+}
+
+void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
+  if (ti.state != TaskState::kSubmittedSuccess) return;  // killed or paused meanwhile
+  TaskDispatch d = MakeDispatch(r, ti);
+  const TaskDefinition& t = r.dag->Task(ti.task_code);
+  if (t.timeout_enabled && t.timeout > 0 && t.timeout_strategy &&
+      *t.timeout_strategy != TimeoutStrategy::kFailed) {
+    int64_t id = r.wi.id, tid = ti.id;
+    clock_.RunAfter(t.timeout * opts_.minute_ms, [this, id, tid] {
+      Post([this, id, tid] {
+        auto it = runners_.find(id);
+        if (it == runners_.end()) return;
+        for (auto& row : it->second->rows)
+          if (row->id == tid && Active(row->state))
+            spdlog::warn("task instance {} ({}) passed its timeout (WARN)", tid, row->name);
+      });
+    });
+  }
+  Status s = worker_->Dispatch(d);
+  if (!s.ok()) spdlog::error("dispatch of task instance {} failed: {}", ti.id, s.message());
+}
+
+void Engine::HandleEvent(const TaskEvent& e) {
+  auto it = runners_.find(e.workflow_instance_id);
+  if (it == runners_.end()) return;  // not ours (any more)
+  Runner& r = *it->second;
+  if (e.master_epoch != r.wi.owner_epoch) return;  // an attempt this owner did not start
+  TaskInstance* ti = nullptr;
+  for (auto& [code, p] : r.current)
+    if (p->id == e.task_instance_id) ti = p;
+  if (!ti || ti->retry_times != e.attempt || IsFinal(ti->state)) return;  // stale or repeated
+  ti->host = e.host;
+  if (!e.execute_path.empty()) ti->execute_path = e.execute_path;
+  if (!e.log_path.empty()) ti->log_path = e.log_path;
+  if (e.pid) ti->pid = e.pid;
+  if (e.type == TaskEventType::kRunning) {
+    if (ti->state != TaskState::kRunningExecution) {
+      ti->state = TaskState::kRunningExecution;
+      if (!ti->start_time) ti->start_time = e.time_ms;
+      WriteTask(r, *ti);
+    }
+    return;
+  }
+  if (!IsLegal(ti->state, e.state))
+    spdlog::warn("task instance {}: {} -> {} is not a legal transition; taking the worker's word",
+                 ti->id, Name(ti->state), Name(e.state));
+  ti->state = e.state;
+  if (!ti->start_time) ti->start_time = e.time_ms;
+  ti->end_time = e.time_ms;
+  ti->var_pool = PropertiesToJson(e.var_pool).dump();
+  WriteTask(r, *ti);
+  switch (e.state) {
+    case TaskState::kFailure:
+      OnTaskFailed(r, *ti);
+      break;
+    case TaskState::kKill:
+      if (r.wi.state != WorkflowState::kReadyStop) r.failure = true;
+      break;
+    case TaskState::kNeedFaultTolerance: {
+      // The attempt was lost with its worker: run it again, not counted as a retry.
+      auto next = std::make_unique<TaskInstance>(*ti);
+      ti->flag = Flag::kNo;
+      WriteTask(r, *ti);
+      next->id = 0;
+      next->state = TaskState::kSubmittedSuccess;
+      next->submit_time = clock_.NowMs();
+      next->start_time = next->end_time = 0;
+      next->pid = 0;
+      next->host.clear();
+      TaskInstance* p = next.get();
+      r.rows.push_back(std::move(next));
+      r.current[p->task_code] = p;
+      batch_.InsertTask(r.wi.owner_epoch, p);
+      int64_t id = r.wi.id;
+      after_commit_.push_back([this, id, p] {
+        auto it2 = runners_.find(id);
+        if (it2 != runners_.end()) DispatchTask(*it2->second, *p);
+      });
+      break;
+    }
+    default:
+      break;
+  }
+  Evaluate(r);
+  MaybeFinish(r);
+}
+
+void Engine::OnTaskFailed(Runner& r, TaskInstance& ti) {
+  if (ti.retry_times < ti.max_retry_times && r.wi.state == WorkflowState::kRunningExecution) {
+    int64_t id = r.wi.id, code = ti.task_code, tid = ti.id;
+    r.retry_pending.insert(code);
+    r.timers[code] = clock_.RunAfter(ti.retry_interval * opts_.minute_ms, [this, id, code, tid] {
+      Post([this, id, code, tid] { Retry(id, code, tid); });
+    });
+    return;
+  }
+  r.failure = true;
+  if (r.wi.failure_strategy == FailureStrategy::kEnd) KillRunning(r);
+}
+
+void Engine::Retry(int64_t wi_id, int64_t code, int64_t ti_id) {
+  auto it = runners_.find(wi_id);
+  if (it == runners_.end()) return;
+  Runner& r = *it->second;
+  if (!r.retry_pending.erase(code)) return;
+  r.timers.erase(code);
+  TaskInstance* old = r.current[code];
+  if (!old || old->id != ti_id) return;
+  if (r.wi.state != WorkflowState::kRunningExecution) {
+    r.failure = true;
+    MaybeFinish(r);
+    return;
+  }
+  old->flag = Flag::kNo;
+  WriteTask(r, *old);
+  auto next = std::make_unique<TaskInstance>(*old);
+  next->id = 0;
+  next->flag = Flag::kYes;
+  next->retry_times = old->retry_times + 1;
+  next->state = TaskState::kSubmittedSuccess;
+  next->submit_time = clock_.NowMs();
+  next->start_time = next->end_time = 0;
+  next->pid = 0;
+  next->host.clear();
+  next->execute_path.clear();
+  next->log_path.clear();
+  next->var_pool = "[]";
+  TaskInstance* p = next.get();
+  r.rows.push_back(std::move(next));
+  r.current[code] = p;
+  batch_.InsertTask(r.wi.owner_epoch, p);
+  after_commit_.push_back([this, wi_id, p] {
+    auto it2 = runners_.find(wi_id);
+    if (it2 != runners_.end()) DispatchTask(*it2->second, *p);
+  });
+}
+
+void Engine::KillRunning(Runner& r) {
+  int64_t now = clock_.NowMs();
+  for (int64_t code : std::vector<int64_t>(r.retry_pending.begin(), r.retry_pending.end())) {
+    clock_.Cancel(r.timers[code]);
+    r.timers.erase(code);
+    r.retry_pending.erase(code);
+  }
+  for (auto& [code, ti] : r.current) {
+    if (!Active(ti->state)) continue;
+    if (ti->state == TaskState::kDelayExecution || ti->id == 0) {
+      // Never reached a worker: it ends here.
+      if (r.timers.count(code)) clock_.Cancel(r.timers[code]);
+      r.timers.erase(code);
+      ti->state = TaskState::kKill;
+      ti->end_time = now;
+      WriteTask(r, *ti);
+      continue;
+    }
+    int64_t id = ti->id;
+    int attempt = ti->retry_times;
+    int64_t epoch = r.wi.owner_epoch;
+    after_commit_.push_back([this, id, attempt, epoch] { worker_->Kill(id, attempt, epoch); });
+  }
+}
+
+void Engine::MaybeFinish(Runner& r) {
+  if (IsFinal(r.wi.state)) return;
+  if (!r.retry_pending.empty()) return;
+  for (auto& [code, ti] : r.current)
+    if (Active(ti->state)) return;
+  WorkflowState final_state;
+  if (r.wi.state == WorkflowState::kReadyStop) {
+    final_state = WorkflowState::kStop;
+  } else if (r.wi.state == WorkflowState::kReadyPause) {
+    bool paused = false;
+    for (auto& [code, ti] : r.current) paused = paused || ti->state == TaskState::kPause;
+    final_state = paused ? WorkflowState::kPause
+                         : (r.failure ? WorkflowState::kFailure : WorkflowState::kSuccess);
+  } else {
+    final_state = r.failure ? WorkflowState::kFailure : WorkflowState::kSuccess;
+  }
+  SetWorkflowState(r, final_state);
+  int64_t id = r.wi.id;
+  // Release the runner once its final state is durable: nothing is left in memory.
+  after_commit_.push_back([this, id] {
+    auto it = runners_.find(id);
+    if (it != runners_.end() && IsFinal(it->second->wi.state)) {
+      for (auto& [code, t] : it->second->timers) clock_.Cancel(t);
+      runners_.erase(it);
+      --runner_count_;
+    }
+  });
+}
+
+void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
+  auto it = runners_.find(id);
+  if (it != runners_.end()) {
+    Runner& r = *it->second;
+    WorkflowState s = r.wi.state;
+    switch (type) {
+      case ExecuteType::kPause:
+        if (s == WorkflowState::kReadyPause) return;
+        if (s != WorkflowState::kRunningExecution) break;
+        SetWorkflowState(r, WorkflowState::kReadyPause);
+        MaybeFinish(r);
+        return;
+      case ExecuteType::kStop:
+        if (s == WorkflowState::kReadyStop) return;
+        if (s != WorkflowState::kRunningExecution && s != WorkflowState::kReadyPause) break;
+        SetWorkflowState(r, WorkflowState::kReadyStop);
+        KillRunning(r);
+        MaybeFinish(r);
+        return;
+      default:
+        break;
+    }
+    *out = FailedPrecondition("the status of process instance " + r.wi.name + " is " +
+                              Name(s) + ", cannot execute this action");
+    return;
+  }
+  auto wi = instances_.GetWorkflowInstance(id);
+  if (!wi.ok()) {
+    *out = wi.status();
+    return;
+  }
+  CommandType ct;
+  bool allowed;
+  switch (type) {
+    case ExecuteType::kRecoverSuspended:
+      ct = CommandType::kRecoverSuspendedProcess;
+      allowed = wi->state == WorkflowState::kPause || wi->state == WorkflowState::kStop;
+      break;
+    case ExecuteType::kStartFailureTask:
+      ct = CommandType::kStartFailureTaskProcess;
+      allowed = wi->state == WorkflowState::kFailure;
+      break;
+    case ExecuteType::kRepeatRunning:
+      ct = CommandType::kRepeatRunning;
+      allowed = IsFinal(wi->state);
+      break;
+    default:
+      ct = CommandType::kStop;
+      allowed = false;
+  }
+  if (!allowed) {
+    *out = FailedPrecondition("the status of process instance " + wi->name + " is " +
+                              Name(wi->state) + ", cannot execute this action");
+    return;
+  }
+  // A second recover / rerun while one is pending is refused, as DolphinScheduler does.
+  auto pending = instances_.ListCommands(1000);
+  if (pending.ok())
+    for (const Command& c : *pending)
+      if (c.workflow_instance_id == id) {
+        *out = FailedPrecondition("process instance " + wi->name +
+                                  " already has a pending command");
+        return;
+      }
+  Command c;
+  c.command_type = ct;
+  c.definition_code = wi->definition_code;
+  c.definition_version = wi->definition_version;
+  c.project_code = wi->project_code;
+  c.workflow_instance_id = id;
+  c.command_param = wi->command_param;
+  c.task_depend_type = wi->task_depend_type;
+  c.failure_strategy = wi->failure_strategy;
+  c.priority = wi->priority;
+  c.start_time = clock_.NowMs();
+  auto inserted = instances_.InsertCommand(c);
+  if (!inserted.ok()) {
+    *out = inserted.status();
+    return;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  commands_pending_ = true;
+}
+
+}  // namespace dsched

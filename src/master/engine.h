@@ -1,0 +1,104 @@
+// The master engine: command intake, one runner per workflow instance, and the group-commit
+// loop that orders every effect after its state is durable (DESIGN.md §3).
+//
+// Threading: one engine thread owns every runner; other threads (API, worker, timers) only
+// Post() closures to it. Each loop turn drains the posted work, commits every state change of
+// that turn in one transaction (group commit), and only then performs the turn's effects
+// (dispatches and kills), so nothing is ever dispatched that is not durable. No polling on
+// the hot path: the loop sleeps until work is posted (a 1 s fallback scan of the command
+// table is the only timer-driven wake-up).
+//
+// Fencing: every write carries the instance's owner_epoch; a group whose fence fails means
+// another master owns the instance, and the runner is dropped at once.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "dag/dag.h"
+#include "rpc/interfaces.h"
+#include "storage/stores.h"
+
+namespace dsched {
+
+struct EngineOptions {
+  std::string host = "127.0.0.1:5678";
+  int64_t epoch = 1;
+  int64_t minute_ms = 60000;  // retry intervals, timeouts and delays are in minutes
+  int64_t commit_delay_us = 0;
+};
+
+class Engine final : public MasterControl, public TaskEventSink {
+ public:
+  Engine(EngineOptions opts, Clock& clock, DefinitionStore& defs, InstanceStore& instances);
+  ~Engine() override;
+
+  // The worker is wired after construction because it needs the engine as its event sink.
+  void SetWorker(WorkerClient* worker) { worker_ = worker; }
+  // Takes over every unfinished instance (start-up recovery), then starts the loop thread.
+  Status Start();
+  void Stop();
+
+  // MasterControl
+  void WakeCommands() override;
+  Status Execute(int64_t workflow_instance_id, ExecuteType type) override;
+  // TaskEventSink
+  void OnTaskEvent(const TaskEvent& e) override;
+
+  // Number of instances held in memory (tests check that finished ones are released).
+  size_t RunnerCount();
+
+ private:
+  struct Runner;
+
+  void Post(std::function<void()> fn);
+  void Loop();
+  void IntakeCommands();
+  Status HandleCommand(const Command& c);
+  std::unique_ptr<Runner> BuildRunner(const WorkflowInstance& wi, Status* error);
+  void Recover();
+
+  // Runner logic, engine thread only.
+  void Evaluate(Runner& r);
+  void Submit(Runner& r, int64_t code, TaskState initial);
+  void DispatchTask(Runner& r, TaskInstance& ti);
+  void HandleEvent(const TaskEvent& e);
+  void OnTaskFailed(Runner& r, TaskInstance& ti);
+  void Retry(int64_t wi_id, int64_t code, int64_t ti_id);
+  void KillRunning(Runner& r);
+  void SetWorkflowState(Runner& r, WorkflowState s);
+  void MaybeFinish(Runner& r);
+  void DoExecute(int64_t id, ExecuteType type, Status* out);
+  void WriteTask(Runner& r, const TaskInstance& ti);
+  TaskDispatch MakeDispatch(Runner& r, const TaskInstance& ti);
+
+  const EngineOptions opts_;
+  Clock& clock_;
+  DefinitionStore& defs_;
+  InstanceStore& instances_;
+  WorkerClient* worker_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::function<void()>> posted_;
+  bool commands_pending_ = true;
+  bool stop_ = false;
+  std::thread thread_;
+
+  // Engine thread only.
+  std::map<int64_t, std::unique_ptr<Runner>> runners_;
+  WriteBatch batch_;
+  std::vector<std::function<void()>> after_commit_;
+  std::vector<std::unique_ptr<TaskInstance>> pending_inserts_;  // kept alive until commit
+  std::atomic<size_t> runner_count_{0};
+};
+
+}  // namespace dsched

@@ -1,0 +1,303 @@
+// Runs every scenario file in tests/scenarios/*.yaml against the real engine, worker and SQLite
+// store in one process (no HTTP). A scenario names a DAG, a list of actions (each optionally
+// waiting for a state first), and the expected final workflow and task instance rows, in the
+// manner of reference/ds-engine-scenarios.md. The format:
+//
+//   engine: {minute_ms: 300}          # shortens retry intervals / timeouts / delays
+//   workflow:
+//     params: {name: value}           # global params
+//     tasks:
+//       - {name: A, script: "echo hi", deps: [], retries: 0, retry_interval: 1,
+//          timeout: 0, timeout_strategy: FAILED, flag: YES, delay: 0, type: SHELL}
+//   actions:
+//     - start: {failure_strategy: CONTINUE, start_nodes: [B], depend: TASK_POST,
+//               params: {k: v}, dry_run: false}
+//     - wait_task: {name: A, state: RUNNING_EXECUTION}
+//     - wait_workflow: PAUSE
+//     - pause / stop / resume / rerun / recover_failed: {}
+//   expect:
+//     workflow: {state: SUCCESS, run_times: 1}
+//     tasks:    # every row of the instance, in id order
+//       - {name: A, state: SUCCESS, flag: YES, retry_times: 0}
+//
+// Waits poll the database with a deadline: the test observes the engine from outside, the
+// way a user would, and never sleeps to synchronise.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "master/engine.h"
+#include "model/states.h"
+#include "storage/sql/sql_store.h"
+#include "worker/worker.h"
+
+namespace dsched {
+namespace {
+
+std::string SourceDir() {
+  const char* s = std::getenv("DSCHED_SOURCE_DIR");
+  return s ? s : ".";
+}
+
+std::vector<std::string> ScenarioFiles() {
+  std::vector<std::string> out;
+  std::string dir = SourceDir() + "/tests/scenarios";
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n.size() > 5 && n.substr(n.size() - 5) == ".yaml") out.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class ScenarioTest : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dsched-scenario-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    spec_ = YAML::LoadFile(SourceDir() + "/tests/scenarios/" + GetParam());
+    auto s = SqlStore::Open({dir_ + "/dsched.db", "NORMAL", 2}, clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    EngineOptions eo;
+    eo.epoch = 1;
+    eo.minute_ms = spec_["engine"]["minute_ms"].as<int64_t>(60000);
+    engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
+    WorkerOptions wo;
+    wo.exec_base = dir_ + "/exec";
+    wo.log_base = dir_ + "/logs";
+    wo.kill_grace_ms = 500;
+    worker_ = std::make_unique<Worker>(wo, clock_, launcher_, *engine_);
+    engine_->SetWorker(worker_.get());
+    ASSERT_TRUE(engine_->Start().ok());
+  }
+  void TearDown() override {
+    engine_.reset();
+    worker_.reset();
+    store_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  void CreateWorkflow() {
+    Project p;
+    p.code = 1;
+    p.name = "scenario";
+    p.user_id = 1;
+    ASSERT_TRUE(store_->CreateProject(p).ok());
+    WorkflowDefinition d;
+    d.code = 1000;
+    d.name = "wf";
+    d.project_code = 1;
+    d.user_id = 1;
+    d.release_state = ReleaseState::kOnline;
+    for (const auto& kv : spec_["workflow"]["params"]) {
+      Property prop;
+      prop.prop = kv.first.as<std::string>();
+      prop.value = kv.second.as<std::string>();
+      d.global_params.push_back(prop);
+    }
+    int64_t code = 1;
+    for (const auto& t : spec_["workflow"]["tasks"]) {
+      TaskDefinition td;
+      td.code = code++;
+      td.name = t["name"].as<std::string>();
+      codes_[td.name] = td.code;
+      td.task_type = t["type"].as<std::string>("SHELL");
+      td.task_params = {{"rawScript", t["script"].as<std::string>("true")},
+                        {"localParams", nlohmann::json::array()}};
+      if (t["out"]) {
+        for (const auto& o : t["out"])
+          td.task_params["localParams"].push_back(
+              {{"prop", o.as<std::string>()}, {"direct", "OUT"}, {"type", "VARCHAR"}, {"value", ""}});
+      }
+      td.fail_retry_times = t["retries"].as<int>(0);
+      td.fail_retry_interval = t["retry_interval"].as<int>(1);
+      td.timeout = t["timeout"].as<int>(0);
+      if (td.timeout > 0) {
+        td.timeout_enabled = true;
+        td.timeout_strategy = *Parse<TimeoutStrategy>(t["timeout_strategy"].as<std::string>("FAILED"));
+      }
+      td.delay_time = t["delay"].as<int>(0);
+      td.flag = t["flag"].as<std::string>("YES") == "NO" ? Flag::kNo : Flag::kYes;
+      d.tasks.push_back(td);
+    }
+    for (const auto& t : spec_["workflow"]["tasks"]) {
+      int64_t post = codes_[t["name"].as<std::string>()];
+      if (!t["deps"] || t["deps"].size() == 0) d.relations.push_back({"", 0, 0, post, 0});
+      for (const auto& dep : t["deps"]) d.relations.push_back({"", codes_[dep.as<std::string>()], 0, post, 0});
+    }
+    auto created = store_->CreateWorkflow(d);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+  }
+
+  // Polls until pred() holds; fails the test after 60 s.
+  template <typename F>
+  void WaitFor(const std::string& what, F pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!pred()) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "timed out waiting for " << what;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
+  std::optional<WorkflowInstance> Instance() {
+    InstanceFilter f;
+    f.project_code = 1;
+    auto page = store_->ListWorkflowInstances(f, {0, 10});
+    if (!page.ok() || page->rows.empty()) return std::nullopt;
+    return page->rows.front();
+  }
+
+  void Start(const YAML::Node& a) {
+    Command c;
+    c.definition_code = 1000;
+    c.project_code = 1;
+    c.failure_strategy = *Parse<FailureStrategy>(a["failure_strategy"].as<std::string>("CONTINUE"));
+    c.task_depend_type = *Parse<TaskDependType>(a["depend"].as<std::string>("TASK_POST"));
+    nlohmann::json param = nlohmann::json::object();
+    if (a["start_nodes"]) {
+      param["StartNodeList"] = nlohmann::json::array();
+      for (const auto& n : a["start_nodes"]) param["StartNodeList"].push_back(codes_[n.as<std::string>()]);
+    }
+    if (a["params"])
+      for (const auto& kv : a["params"]) param["StartParams"][kv.first.as<std::string>()] = kv.second.as<std::string>();
+    c.command_param = param.dump();
+    c.dry_run = a["dry_run"].as<bool>(false) ? 1 : 0;
+    ASSERT_TRUE(store_->InsertCommand(c).ok());
+    engine_->WakeCommands();
+    WaitFor("the instance", [&] { return Instance().has_value(); });
+  }
+
+  void Act(const YAML::Node& step) {
+    std::string kind = step.begin()->first.as<std::string>();
+    YAML::Node arg = step.begin()->second;
+    if (kind == "start") return Start(arg);
+    if (kind == "wait_workflow") {
+      std::string want = arg.as<std::string>();
+      return WaitFor("workflow " + want, [&] {
+        auto wi = Instance();
+        return wi && Name(wi->state) == want;
+      });
+    }
+    if (kind == "wait_task") {
+      std::string name = arg["name"].as<std::string>(), want = arg["state"].as<std::string>();
+      return WaitFor("task " + name + " " + want, [&] {
+        auto wi = Instance();
+        if (!wi) return false;
+        auto rows = store_->ListTaskInstances(wi->id);
+        if (!rows.ok()) return false;
+        for (const auto& t : *rows)
+          if (t.name == name && t.flag == Flag::kYes && Name(t.state) == want) return true;
+        return false;
+      });
+    }
+    static const std::map<std::string, ExecuteType> kActions = {
+        {"pause", ExecuteType::kPause},
+        {"stop", ExecuteType::kStop},
+        {"resume", ExecuteType::kRecoverSuspended},
+        {"rerun", ExecuteType::kRepeatRunning},
+        {"recover_failed", ExecuteType::kStartFailureTask}};
+    auto it = kActions.find(kind);
+    ASSERT_NE(it, kActions.end()) << "unknown action " << kind;
+    auto wi = Instance();
+    ASSERT_TRUE(wi.has_value());
+    Status s = engine_->Execute(wi->id, it->second);
+    ASSERT_TRUE(s.ok()) << kind << ": " << s.ToString();
+    if (it->second == ExecuteType::kRecoverSuspended || it->second == ExecuteType::kRepeatRunning ||
+        it->second == ExecuteType::kStartFailureTask) {
+      // The command is taken up asynchronously: wait until the instance runs again.
+      int before = wi->run_times;
+      WaitFor("the instance to restart", [&] {
+        auto now = Instance();
+        return now && now->run_times > before;
+      });
+    }
+  }
+
+  FakeClock unused_;
+  SystemClock clock_;
+  PosixProcessLauncher launcher_;
+  std::string dir_;
+  YAML::Node spec_;
+  std::map<std::string, int64_t> codes_;
+  std::unique_ptr<SqlStore> store_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Worker> worker_;
+};
+
+TEST_P(ScenarioTest, EndsAsExpected) {
+  CreateWorkflow();
+  for (const auto& step : spec_["actions"]) {
+    Act(step);
+    if (HasFatalFailure()) return;
+  }
+  std::string want_state = spec_["expect"]["workflow"]["state"].as<std::string>();
+  WaitFor("final workflow state", [&] {
+    auto wi = Instance();
+    return wi && IsFinal(wi->state);
+  });
+  // Nothing may be left in memory once the instance has finished.
+  WaitFor("runners to be released", [&] { return engine_->RunnerCount() == 0; });
+  auto wi = Instance();
+  EXPECT_EQ(Name(wi->state), want_state);
+  if (spec_["expect"]["workflow"]["run_times"])
+    EXPECT_EQ(wi->run_times, spec_["expect"]["workflow"]["run_times"].as<int>());
+  auto rows = store_->ListTaskInstances(wi->id);
+  ASSERT_TRUE(rows.ok());
+  // Rows are compared grouped by task name, each task's attempts in id order: the order
+  // between parallel tasks depends on which process ends first.
+  std::vector<std::pair<std::string, std::string>> got, want;
+  for (const auto& t : *rows)
+    got.emplace_back(t.name, t.name + " " + Name(t.state) + " flag=" + Name(t.flag) +
+                                 " retry=" + std::to_string(t.retry_times));
+  for (const auto& t : spec_["expect"]["tasks"])
+    want.emplace_back(t["name"].as<std::string>(),
+                      t["name"].as<std::string>() + " " + t["state"].as<std::string>() +
+                          " flag=" + t["flag"].as<std::string>("YES") +
+                          " retry=" + std::to_string(t["retry_times"].as<int>(0)));
+  auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::stable_sort(got.begin(), got.end(), by_name);
+  std::stable_sort(want.begin(), want.end(), by_name);
+  auto text = [](const auto& v) {
+    std::string s;
+    for (const auto& [n, line] : v) s += line + "\n";
+    return s;
+  };
+  EXPECT_EQ(text(got), text(want)) << "task instance rows differ";
+  // Rows that ran have a log; each first_submit_time is kept across retries.
+  for (const auto& t : *rows) {
+    if (t.state == TaskState::kSuccess || t.state == TaskState::kFailure)
+      EXPECT_FALSE(t.log_path.empty()) << t.name;
+  }
+  if (spec_["expect"]["log_contains"]) {
+    for (const auto& lc : spec_["expect"]["log_contains"]) {
+      std::string task = lc["task"].as<std::string>(), text = lc["text"].as<std::string>();
+      bool found = false;
+      for (const auto& t : *rows) {
+        if (t.name != task || t.log_path.empty()) continue;
+        std::ifstream in(t.log_path);
+        std::string all((std::istreambuf_iterator<char>(in)), {});
+        found = found || all.find(text) != std::string::npos;
+      }
+      EXPECT_TRUE(found) << "log of " << task << " lacks '" << text << "'";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, ScenarioTest, testing::ValuesIn(ScenarioFiles()),
+                         [](const testing::TestParamInfo<std::string>& i) {
+                           std::string n = i.param.substr(0, i.param.size() - 5);
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace dsched
