@@ -909,7 +909,7 @@ StatusOr<PageResult<WorkflowInstance>> SqlStore::ListWorkflowInstances(const Ins
                                                                        Page page) {
   ReaderLease sql(*this);
   try {
-    std::string where = " WHERE project_code = :pc";
+    std::string where = " WHERE (:pc = 0 OR project_code = :pc2)";
     long long pc = f.project_code, dc = f.definition_code, sa = f.start_after,
               sb = f.start_before, lim = page.limit, off = page.offset;
     int state = f.state ? Code(*f.state) : -1;
@@ -921,7 +921,8 @@ StatusOr<PageResult<WorkflowInstance>> SqlStore::ListWorkflowInstances(const Ins
     where += " AND (:sa = 0 OR start_time >= :sa2) AND (:sb = 0 OR start_time <= :sb2)";
     PageResult<WorkflowInstance> out;
     long long total = 0;
-    *sql << "SELECT COUNT(*) FROM t_ds_process_instance" + where, soci::use(pc), soci::use(dc),
+    *sql << "SELECT COUNT(*) FROM t_ds_process_instance" + where, soci::use(pc), soci::use(pc),
+        soci::use(dc),
         soci::use(dc), soci::use(state), soci::use(state), soci::use(like), soci::use(f.host),
         soci::use(f.host), soci::use(sa), soci::use(sa), soci::use(sb), soci::use(sb),
         soci::into(total);
@@ -929,7 +930,7 @@ StatusOr<PageResult<WorkflowInstance>> SqlStore::ListWorkflowInstances(const Ins
     soci::rowset<soci::row> rs =
         ((*sql).prepare << "SELECT * FROM t_ds_process_instance" + where +
                                " ORDER BY id DESC LIMIT :l OFFSET :o",
-         soci::use(pc), soci::use(dc), soci::use(dc), soci::use(state), soci::use(state),
+         soci::use(pc), soci::use(pc), soci::use(dc), soci::use(dc), soci::use(state), soci::use(state),
          soci::use(like), soci::use(f.host), soci::use(f.host), soci::use(sa), soci::use(sa),
          soci::use(sb), soci::use(sb), soci::use(lim), soci::use(off));
     for (const auto& r : rs) out.rows.push_back(WorkflowInstanceFromRow(r));
@@ -1027,12 +1028,13 @@ StatusOr<PageResult<TaskInstance>> SqlStore::ListTaskInstancesPaged(const TaskIn
     int state = f.state ? Code(*f.state) : -1;
     std::string like = "%" + f.search + "%";
     std::string where =
-        " WHERE project_code = :pc AND (:wi = 0 OR process_instance_id = :wi2) AND (:ti = 0 OR "
+        " WHERE (:pc = 0 OR project_code = :pc2) AND (:wi = 0 OR process_instance_id = :wi2) AND (:ti = 0 OR "
         "id = :ti2) AND (:tc = 0 OR task_code = :tc2) AND (:st = -1 OR state = :st2) AND name "
         "LIKE :like AND (:host = '' OR host = :host2)";
     PageResult<TaskInstance> out;
     long long total = 0;
-    *sql << "SELECT COUNT(*) FROM t_ds_task_instance" + where, soci::use(pc), soci::use(wi),
+    *sql << "SELECT COUNT(*) FROM t_ds_task_instance" + where, soci::use(pc), soci::use(pc),
+        soci::use(wi),
         soci::use(wi), soci::use(ti), soci::use(ti), soci::use(tc), soci::use(tc),
         soci::use(state), soci::use(state), soci::use(like), soci::use(f.host), soci::use(f.host),
         soci::into(total);
@@ -1040,7 +1042,7 @@ StatusOr<PageResult<TaskInstance>> SqlStore::ListTaskInstancesPaged(const TaskIn
     soci::rowset<soci::row> rs =
         ((*sql).prepare << "SELECT * FROM t_ds_task_instance" + where +
                                " ORDER BY id DESC LIMIT :l OFFSET :o",
-         soci::use(pc), soci::use(wi), soci::use(wi), soci::use(ti), soci::use(ti), soci::use(tc),
+         soci::use(pc), soci::use(pc), soci::use(wi), soci::use(wi), soci::use(ti), soci::use(ti), soci::use(tc),
          soci::use(tc), soci::use(state), soci::use(state), soci::use(like), soci::use(f.host),
          soci::use(f.host), soci::use(lim), soci::use(off));
     for (const auto& r : rs) out.rows.push_back(TaskInstanceFromRow(r));

@@ -1,0 +1,51 @@
+// The REST API server of DolphinScheduler 3.2.2 (ds-rest-api.md): base path /dolphinscheduler,
+// the {code,msg,data,success,failed} envelope, session/token authentication, and the handlers
+// of the journeys J1-J5. Handlers are thin: parse the request, call a store or the master,
+// render JSON (model/json_codec.h). Business rules of execution belong to the master, not here.
+#pragma once
+
+#include <memory>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/status.h"
+#include "rpc/interfaces.h"
+#include "storage/stores.h"
+
+namespace dsched::api {
+
+// The collaborators, owned by the caller and outliving the server.
+struct ApiDeps {
+  DefinitionStore* defs = nullptr;
+  InstanceStore* instances = nullptr;
+  UserStore* users = nullptr;
+  MasterControl* master = nullptr;
+  Clock* clock = nullptr;
+  CodeGenerator* codes = nullptr;
+};
+
+// Thread-safe: requests are served on the HTTP server's threads; all state lives in the stores.
+class ApiServer {
+ public:
+  // Binds api.host:api.port (port 0 = an ephemeral port, see port()) and starts serving on
+  // api.threads threads (4 when the config table has no such key). Reads api.max_body_bytes
+  // and api.session_timeout_s. Unavailable when the address cannot be bound.
+  static StatusOr<std::unique_ptr<ApiServer>> Create(const Config& cfg, ApiDeps deps);
+  ~ApiServer();
+
+  int port() const;
+  // Stops serving and joins the threads. Idempotent; also done by the destructor.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit ApiServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Creates admin / dolphinscheduler123 (ADMIN_USER), DolphinScheduler's default login, when no
+// user 'admin' exists. Idempotent, also when two processes race to create it.
+Status EnsureAdminUser(UserStore& users, const Clock& clock);
+
+}  // namespace dsched::api

@@ -1,0 +1,355 @@
+// Handlers that start and steer runs (executors), list and show workflow and task instances,
+// and serve task logs. Starting a run only inserts a command and wakes the master: the master
+// owns everything that happens to an instance afterwards.
+
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "api/handlers.h"
+#include "common/time_format.h"
+#include "model/json_codec.h"
+#include "model/states.h"
+
+namespace dsched::api {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kDefaultLogLimit = 1000;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+ApiError InstanceNotFound(int64_t id) {
+  return {DsStatus::kProcessInstanceNotExist,
+          "process instance " + std::to_string(id) + " does not exist"};
+}
+
+// The instance `id` if it belongs to `project`; 50001 otherwise.
+ApiOr<WorkflowInstance> InstanceOfProject(const Call& c, const Project& project, int64_t id) {
+  auto wi = c.deps.instances->GetWorkflowInstance(id);
+  if (!wi.ok()) {
+    if (wi.status().code() == StatusCode::kNotFound) return InstanceNotFound(id);
+    return FromStatus(wi.status());
+  }
+  if (wi->project_code != project.code) return InstanceNotFound(id);
+  return *std::move(wi);
+}
+
+// The task instance of a /log route, if the user may read its project.
+ApiOr<TaskInstance> LogTaskInstance(const Call& c) {
+  auto id = RequiredIntParam(c.req, "taskInstanceId");
+  if (!id.ok()) return id.error();
+  auto ti = c.deps.instances->GetTaskInstance(id.value());
+  if (!ti.ok()) {
+    if (ti.status().code() == StatusCode::kNotFound)
+      return ApiError{DsStatus::kTaskInstanceNotFound, "task instance not found"};
+    return FromStatus(ti.status());
+  }
+  auto p = ProjectForUser(c, ti->project_code, ProjectAccess::kRead);
+  if (!p.ok()) return p.error();
+  return *std::move(ti);
+}
+
+// scheduleTime of start-process-instance. The UI sends {"complementStartDate": ...,
+// "complementEndDate": ...} (or a complementScheduleDateList) even for a plain run; the api-test
+// sends "start,end". A plain run takes the start date as its schedule time, else now.
+ApiOr<int64_t> ScheduleTime(const HttpRequest& req, int64_t now) {
+  auto text = req.Param("scheduleTime");
+  if (!text) return now;
+  std::string first;
+  json j = json::parse(*text, nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    for (const char* key : {"complementStartDate", "complementScheduleDateList"}) {
+      if (j.contains(key) && j[key].is_string() && !j[key].get<std::string>().empty()) {
+        std::string v = j[key].get<std::string>();
+        first = std::string(Trim(std::string_view(v).substr(0, v.find(','))));
+        auto t = ParseDateTime(first);
+        if (!t)
+          return BadParam(std::string("scheduleTime.") + key,
+                          "expected yyyy-MM-dd HH:mm:ss, got '" + first + "'");
+        return *t;
+      }
+    }
+    return now;
+  }
+  first = std::string(Trim(std::string_view(*text).substr(0, text->find(','))));
+  if (auto t = ParseDateTime(first)) return *t;
+  return BadParam(
+      "scheduleTime",
+      "expected {\"complementStartDate\":\"yyyy-MM-dd HH:mm:ss\",...}, got '" + *text + "'");
+}
+
+// startNodeList: comma-separated task codes, each a task of `def`.
+ApiOr<json> StartNodes(const HttpRequest& req, const WorkflowDefinition& def) {
+  json codes = json::array();
+  auto text = req.Param("startNodeList");
+  if (!text) return codes;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string item(Trim(rest.substr(0, comma)));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item.empty()) continue;
+    int64_t code = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), code);
+    if (ec != std::errc() || end != item.data() + item.size())
+      return BadParam("startNodeList", "'" + item + "' is not a task code");
+    bool known = false;
+    for (const auto& t : def.tasks) known = known || t.code == code;
+    if (!known)
+      return BadParam("startNodeList",
+                      "task code " + item + " is not a task of workflow " + def.name);
+    codes.push_back(code);
+  }
+  return codes;
+}
+
+// startParams: a JSON object of name -> value; values become strings, as DolphinScheduler
+// keeps them.
+ApiOr<json> StartParams(const HttpRequest& req) {
+  json out = json::object();
+  auto text = req.Param("startParams");
+  if (!text) return out;
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return BadParam("startParams", "expected a JSON object like {\"name\":\"value\"}");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    out[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+  return out;
+}
+
+struct ExecuteTypeName {
+  const char* name;
+  ExecuteType type;
+};
+constexpr ExecuteTypeName kExecuteTypes[] = {
+    {"PAUSE", ExecuteType::kPause},
+    {"STOP", ExecuteType::kStop},
+    {"RECOVER_SUSPENDED_PROCESS", ExecuteType::kRecoverSuspended},
+    {"REPEAT_RUNNING", ExecuteType::kRepeatRunning},
+    {"START_FAILURE_TASK_PROCESS", ExecuteType::kStartFailureTask},
+};
+
+}  // namespace
+
+HttpResponse StartProcessInstance(const Call& c) {
+  const HttpRequest& req = c.req;
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(int64_t def_code, RequiredIntParam(req, "processDefinitionCode"));
+  auto def = c.deps.defs->GetWorkflow(def_code);
+  if (!def.ok() || def->project_code != project.code) {
+    if (def.ok() || def.status().code() == StatusCode::kNotFound)
+      return Fail(DsStatus::kProcessDefineNotExist,
+                  "process definition " + std::to_string(def_code) + " does not exist");
+    return Fail(FromStatus(def.status()));
+  }
+  if (def->release_state != ReleaseState::kOnline)
+    return Fail(DsStatus::kProcessDefineNotRelease,
+                "process definition " + std::to_string(def_code) + " process version " +
+                    std::to_string(def->version) + " not online");
+  DSCHED_API_TRY(CommandType exec_type,
+                 EnumParam<CommandType>(req, "execType", CommandType::kStartProcess));
+  if (exec_type != CommandType::kStartProcess)
+    return Fail(BadParam("execType", std::string(Name(exec_type)) + " is not supported yet"));
+  int64_t now = c.deps.clock->NowMs();
+
+  Command cmd;
+  cmd.command_type = CommandType::kStartProcess;
+  cmd.definition_code = def_code;
+  cmd.definition_version = def->version;
+  cmd.project_code = project.code;
+  cmd.executor_id = c.user.id;
+  DSCHED_API_TRY(cmd.failure_strategy,
+                 EnumParam<FailureStrategy>(req, "failureStrategy", FailureStrategy::kContinue));
+  DSCHED_API_TRY(cmd.warning_type, EnumParam<WarningType>(req, "warningType", WarningType::kNone));
+  DSCHED_API_TRY(cmd.warning_group_id, IntParam(req, "warningGroupId", 0));
+  DSCHED_API_TRY(cmd.task_depend_type,
+                 EnumParam<TaskDependType>(req, "taskDependType", TaskDependType::kTaskPost));
+  DSCHED_API_TRY(cmd.priority,
+                 EnumParam<Priority>(req, "processInstancePriority", Priority::kMedium));
+  cmd.worker_group = req.Param("workerGroup").value_or("default");
+  cmd.tenant_code = req.Param("tenantCode").value_or("default");
+  DSCHED_API_TRY(cmd.environment_code, IntParam(req, "environmentCode", -1));
+  DSCHED_API_TRY(int64_t dry_run, IntParam(req, "dryRun", 0));
+  if (dry_run != 0 && dry_run != 1) return Fail(BadParam("dryRun", "expected 0 or 1"));
+  cmd.dry_run = static_cast<int>(dry_run);
+  DSCHED_API_TRY(cmd.schedule_time, ScheduleTime(req, now));
+  DSCHED_API_TRY(json start_nodes, StartNodes(req, *def));
+  DSCHED_API_TRY(json start_params, StartParams(req));
+  cmd.command_param =
+      json{{"StartNodeList", std::move(start_nodes)}, {"StartParams", std::move(start_params)}}
+          .dump();
+  cmd.start_time = now;
+  cmd.trigger_code = c.deps.codes->Next();
+
+  auto id = c.deps.instances->InsertCommand(cmd);
+  if (!id.ok()) return Fail(FromStatus(id.status()));
+  // Without a master in this process the command still runs: masters scan the table too.
+  if (c.deps.master) c.deps.master->WakeCommands();
+  return Ok(cmd.trigger_code);
+}
+
+HttpResponse ExecuteAction(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(int64_t id, RequiredIntParam(c.req, "processInstanceId"));
+  DSCHED_API_TRY(std::string action, RequiredParam(c.req, "executeType"));
+  const ExecuteTypeName* type = nullptr;
+  std::string accepted;
+  for (const auto& t : kExecuteTypes) {
+    if (action == t.name) type = &t;
+    accepted += accepted.empty() ? t.name : std::string("|") + t.name;
+  }
+  if (!type)
+    return Fail(
+        BadParam("executeType", "unknown value '" + action + "', expected one of " + accepted));
+  DSCHED_API_TRY(WorkflowInstance wi, InstanceOfProject(c, project, id));
+  if (!c.deps.master) return Fail(DsStatus::kMasterNotExists, "master does not exist");
+  Status s = c.deps.master->Execute(id, type->type);
+  if (s.ok()) return Ok(nullptr);
+  if (s.code() == StatusCode::kNotFound) return Fail(InstanceNotFound(id));
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    // The master refused because of the state; report the state it has now.
+    auto now = c.deps.instances->GetWorkflowInstance(id);
+    WorkflowState state = now.ok() ? now->state : wi.state;
+    return Fail(DsStatus::kProcessInstanceStateOperationError,
+                "the status of process instance " + wi.name + " is " + Name(state) +
+                    ",Cannot perform " + action + " operation");
+  }
+  return Fail(FromStatus(s));
+}
+
+HttpResponse ListWorkflowInstancesPaged(const Call& c) {
+  const HttpRequest& req = c.req;
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(PageArgs page, PageParams(req));
+  InstanceFilter f;
+  f.project_code = project.code;
+  DSCHED_API_TRY(f.definition_code, IntParam(req, "processDefineCode", 0));
+  f.search = req.Param("searchVal").value_or("");
+  DSCHED_API_TRY(f.state, OptionalEnumParam<WorkflowState>(req, "stateType"));
+  f.host = req.Param("host").value_or("");
+  DSCHED_API_TRY(f.start_after, DateParam(req, "startDate"));
+  DSCHED_API_TRY(f.start_before, DateParam(req, "endDate"));
+  DSCHED_API_TRY(auto rows,
+                 c.deps.instances->ListWorkflowInstances(f, Page{page.offset(), page.page_size}));
+  json list = json::array();
+  for (const auto& wi : rows.rows) list.push_back(WorkflowInstanceToJson(wi));
+  return Ok(PageInfo(std::move(list), rows.total, page));
+}
+
+HttpResponse GetWorkflowInstance(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t id, PathIntParam(c.req, "id"));
+  DSCHED_API_TRY(WorkflowInstance wi, InstanceOfProject(c, project, id));
+  json j = WorkflowInstanceToJson(wi);
+  // The DAG of the version this instance runs, not the current one: the editor may have moved on.
+  auto def = c.deps.defs->GetWorkflowVersion(wi.definition_code, wi.definition_version);
+  if (def.ok()) {
+    j["dagData"] = DagDataToJson(*def);
+    j["locations"] = def->locations;
+  } else if (def.status().code() == StatusCode::kNotFound) {
+    j["dagData"] = nullptr;  // the definition was deleted; the instance is still worth showing
+  } else {
+    return Fail(FromStatus(def.status()));
+  }
+  return Ok(std::move(j));
+}
+
+HttpResponse ListInstanceTasks(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t id, PathIntParam(c.req, "id"));
+  DSCHED_API_TRY(WorkflowInstance wi, InstanceOfProject(c, project, id));
+  DSCHED_API_TRY(auto tasks, c.deps.instances->ListTaskInstances(id));
+  json list = json::array();
+  for (const auto& ti : tasks)
+    if (ti.flag == Flag::kYes) list.push_back(TaskInstanceToJson(ti));
+  return Ok({{"taskList", std::move(list)}, {"processInstanceState", Name(wi.state)}});
+}
+
+HttpResponse ListInstancesByTrigger(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t trigger, RequiredIntParam(c.req, "triggerCode"));
+  DSCHED_API_TRY(auto rows, c.deps.instances->ListByTrigger(trigger));
+  json list = json::array();
+  for (const auto& wi : rows)
+    if (wi.project_code == project.code) list.push_back(WorkflowInstanceToJson(wi));
+  return Ok(std::move(list));
+}
+
+HttpResponse ListTaskInstancesPaged(const Call& c) {
+  const HttpRequest& req = c.req;
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(PageArgs page, PageParams(req));
+  TaskInstanceFilter f;
+  f.project_code = project.code;
+  DSCHED_API_TRY(f.workflow_instance_id, IntParam(req, "processInstanceId", 0));
+  DSCHED_API_TRY(f.task_code, IntParam(req, "taskCode", 0));
+  f.search = req.Param("searchVal").value_or("");
+  DSCHED_API_TRY(f.state, OptionalEnumParam<TaskState>(req, "stateType"));
+  f.host = req.Param("host").value_or("");
+  DSCHED_API_TRY(auto rows,
+                 c.deps.instances->ListTaskInstancesPaged(f, Page{page.offset(), page.page_size}));
+  json list = json::array();
+  for (const auto& ti : rows.rows) list.push_back(TaskInstanceToJson(ti));
+  return Ok(PageInfo(std::move(list), rows.total, page));
+}
+
+// The UI pages through a log by asking again with skipLineNum += lineNum until message is "".
+// Each call reads the file from its start: fine for the logs tasks write today; an index of
+// line offsets would be the next step for very long logs.
+HttpResponse LogDetail(const Call& c) {
+  DSCHED_API_TRY(TaskInstance ti, LogTaskInstance(c));
+  DSCHED_API_TRY(int64_t skip, IntParam(c.req, "skipLineNum", 0));
+  DSCHED_API_TRY(int64_t limit, IntParam(c.req, "limit", kDefaultLogLimit));
+  if (skip < 0) return Fail(BadParam("skipLineNum", "must not be negative"));
+  if (limit < 0) return Fail(BadParam("limit", "must not be negative"));
+  bool finished = IsFinal(ti.state);
+  auto answer = [&](int64_t lines, std::string message) {
+    return Ok({{"lineNum", lines}, {"message", std::move(message)}, {"finished", finished}});
+  };
+  if (ti.log_path.empty()) return answer(0, "");
+  std::ifstream in(ti.log_path, std::ios::binary);
+  if (!in) {
+    // Not written yet is normal for a task that has not started; gone after the end is not.
+    if (!finished) return answer(0, "");
+    return Fail(DsStatus::kQueryTaskInstanceLogError,
+                "view task instance log error: cannot read " + ti.log_path);
+  }
+  std::string line, message;
+  int64_t n = 0;
+  int64_t stop = limit > std::numeric_limits<int64_t>::max() - skip
+                     ? std::numeric_limits<int64_t>::max()
+                     : skip + limit;
+  for (int64_t i = 0; i < stop && std::getline(in, line); ++i) {
+    if (i < skip) continue;
+    message += line;
+    message += '\n';
+    ++n;
+  }
+  return answer(n, std::move(message));
+}
+
+HttpResponse DownloadLog(const Call& c) {
+  DSCHED_API_TRY(TaskInstance ti, LogTaskInstance(c));
+  std::ifstream in(ti.log_path, std::ios::binary);
+  if (ti.log_path.empty() || !in)
+    return Fail(DsStatus::kDownloadTaskInstanceLogFileError,
+                "download task instance log file error");
+  std::ostringstream body;
+  body << in.rdbuf();
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.body = body.str();
+  std::string file = ti.log_path.substr(ti.log_path.find_last_of('/') + 1);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "\"");
+  return r;
+}
+
+}  // namespace dsched::api

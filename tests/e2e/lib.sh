@@ -1,0 +1,23 @@
+# Shared helpers of the end-to-end tests: start a real `dsched standalone` on a free port with a
+# throwaway data dir, wait for it, log in, stop it. Sourced, not run.
+set -euo pipefail
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_server DSCHED DATA_DIR PORT LOG -> sets SERVER_PID
+start_server() {
+  local bin=$1 data=$2 port=$3 log=$4
+  DSCHED_ENGINE_MINUTE_MS=${DSCHED_ENGINE_MINUTE_MS:-60000} "$bin" standalone --data-dir "$data" --port "$port" >>"$log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 200); do
+    if curl -s -o /dev/null -X POST "127.0.0.1:$port/dolphinscheduler/login" \
+        -d 'userName=admin&userPassword=dolphinscheduler123'; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "server died:"; cat "$log"; return 1; }
+    sleep 0.05
+  done
+  echo "server did not answer on port $port"; cat "$log"; return 1
+}
+
+stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
+
+fail() { echo "FAIL: $*"; exit 1; }
