@@ -647,7 +647,27 @@ void Engine::HandleEvent(const TaskEvent& e) {
   ti->state = e.state;
   if (!ti->start_time) ti->start_time = e.time_ms;
   ti->end_time = e.time_ms;
-  ti->var_pool = PropertiesToJson(e.var_pool).dump();
+  if (e.state == TaskState::kSuccess) {
+    // The var pool flows downstream transitively: what this task's predecessors passed on,
+    // overridden by what it set itself.
+    std::vector<const TaskInstance*> ups;
+    for (int64_t p : r.dag->Preds(ti->task_code)) {
+      auto it2 = r.current.find(p);
+      if (it2 != r.current.end() && IsSuccess(it2->second->state)) ups.push_back(it2->second);
+    }
+    std::sort(ups.begin(), ups.end(), [](const TaskInstance* a, const TaskInstance* b) {
+      return a->end_time < b->end_time;
+    });
+    std::vector<std::vector<Property>> pools;
+    pools.push_back(e.var_pool);  // its own values win: merge gives the earliest list priority
+    for (const TaskInstance* u : ups) {
+      auto vp = PropertiesFromText(u->var_pool, "varPool");
+      if (vp.ok()) pools.push_back(*vp);
+    }
+    ti->var_pool = PropertiesToJson(params::MergeVarPools(pools)).dump();
+  } else {
+    ti->var_pool = PropertiesToJson(e.var_pool).dump();
+  }
   WriteTask(r, *ti);
   switch (e.state) {
     case TaskState::kFailure:

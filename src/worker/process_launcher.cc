@@ -28,6 +28,9 @@ StatusOr<int> PosixProcessLauncher::Spawn(const SpawnSpec& spec) {
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
+  // A task must not inherit the server's sockets or database files: a task that outlives a
+  // killed server would otherwise keep its port bound and block the restart.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_setpgroup(&attr, 0);
   sigset_t none, all;
   sigemptyset(&none);
