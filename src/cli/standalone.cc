@@ -6,6 +6,7 @@
 
 #include "api/api_server.h"
 #include "master/engine.h"
+#include "registry/registry.h"
 #include "storage/sql/sql_store.h"
 #include "worker/worker.h"
 
@@ -34,9 +35,10 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
 
   // A restarted master takes the next epoch, so writes of the previous run are fenced out.
   DSCHED_ASSIGN_OR_RETURN(int64_t max_epoch, s->store_->MaxOwnerEpoch());
+  s->registry_ = std::make_unique<InMemoryRegistry>(max_epoch);
   EngineOptions eo;
   eo.host = cfg.GetString("api.host") + ":5678";
-  eo.epoch = max_epoch + 1;
+  DSCHED_ASSIGN_OR_RETURN(eo.epoch, s->registry_->Register(NodeType::kMaster, eo.host, "{}"));
   eo.minute_ms = cfg.GetInt("engine.minute_ms");
   eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
   s->engine_ = std::make_unique<Engine>(eo, *s->clock_, *s->store_, *s->store_);

@@ -16,6 +16,7 @@ class SqlStore;
 class Engine;
 class Worker;
 class PosixProcessLauncher;
+class InMemoryRegistry;
 namespace api {
 class ApiServer;
 }
@@ -36,6 +37,7 @@ class Standalone {
   std::unique_ptr<SystemClock> clock_;
   std::unique_ptr<CodeGenerator> codes_;
   std::unique_ptr<SqlStore> store_;
+  std::unique_ptr<InMemoryRegistry> registry_;
   std::unique_ptr<PosixProcessLauncher> launcher_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Worker> worker_;

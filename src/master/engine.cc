@@ -678,24 +678,7 @@ void Engine::HandleEvent(const TaskEvent& e) {
       break;
     case TaskState::kNeedFaultTolerance: {
       // The attempt was lost with its worker: run it again, not counted as a retry.
-      auto next = std::make_unique<TaskInstance>(*ti);
-      ti->flag = Flag::kNo;
-      WriteTask(r, *ti);
-      next->id = 0;
-      next->state = TaskState::kSubmittedSuccess;
-      next->submit_time = clock_.NowMs();
-      next->start_time = next->end_time = 0;
-      next->pid = 0;
-      next->host.clear();
-      TaskInstance* p = next.get();
-      r.rows.push_back(std::move(next));
-      r.current[p->task_code] = p;
-      batch_.InsertTask(r.wi.owner_epoch, p);
-      int64_t id = r.wi.id;
-      after_commit_.push_back([this, id, p] {
-        auto it2 = runners_.find(id);
-        if (it2 != runners_.end()) DispatchTask(*it2->second, *p);
-      });
+      NewAttempt(r, *ti, ti->retry_times);
       break;
     }
     default:
@@ -731,12 +714,16 @@ void Engine::Retry(int64_t wi_id, int64_t code, int64_t ti_id) {
     MaybeFinish(r);
     return;
   }
-  old->flag = Flag::kNo;
-  WriteTask(r, *old);
-  auto next = std::make_unique<TaskInstance>(*old);
+  NewAttempt(r, *old, old->retry_times + 1);
+}
+
+void Engine::NewAttempt(Runner& r, TaskInstance& old, int retry_times) {
+  old.flag = Flag::kNo;
+  WriteTask(r, old);
+  auto next = std::make_unique<TaskInstance>(old);
   next->id = 0;
   next->flag = Flag::kYes;
-  next->retry_times = old->retry_times + 1;
+  next->retry_times = retry_times;  // first_submit_time stays: it is the task's, not the attempt's
   next->state = TaskState::kSubmittedSuccess;
   next->submit_time = clock_.NowMs();
   next->start_time = next->end_time = 0;
@@ -747,11 +734,12 @@ void Engine::Retry(int64_t wi_id, int64_t code, int64_t ti_id) {
   next->var_pool = "[]";
   TaskInstance* p = next.get();
   r.rows.push_back(std::move(next));
-  r.current[code] = p;
+  r.current[p->task_code] = p;
   batch_.InsertTask(r.wi.owner_epoch, p);
-  after_commit_.push_back([this, wi_id, p] {
-    auto it2 = runners_.find(wi_id);
-    if (it2 != runners_.end()) DispatchTask(*it2->second, *p);
+  int64_t id = r.wi.id;
+  after_commit_.push_back([this, id, p] {
+    auto it = runners_.find(id);
+    if (it != runners_.end()) DispatchTask(*it->second, *p);
   });
 }
 

@@ -73,6 +73,8 @@ class Engine final : public MasterControl, public TaskEventSink {
   void HandleEvent(const TaskEvent& e);
   void OnTaskFailed(Runner& r, TaskInstance& ti);
   void Retry(int64_t wi_id, int64_t code, int64_t ti_id);
+  // Supersedes `old` (flag NO) with a new SUBMITTED row and dispatches it after commit.
+  void NewAttempt(Runner& r, TaskInstance& old, int retry_times);
   void KillRunning(Runner& r);
   void SetWorkflowState(Runner& r, WorkflowState s);
   void MaybeFinish(Runner& r);

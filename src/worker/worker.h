@@ -71,6 +71,8 @@ class Worker final : public WorkerClient {
   void KillAttempt(std::shared_ptr<Attempt> a);
   StatusOr<std::vector<std::string>> Prepare(const TaskDispatch& d, const std::string& dir);
   void Emit(const TaskEvent& e) { sink_.OnTaskEvent(e); }
+  // An event of this attempt stamped now, with its identity, host and paths filled in.
+  TaskEvent EventFor(const Attempt& a, TaskEventType type) const;
   void AppendLog(const std::string& path, const std::string& line);
   void PumpLocked();
 

@@ -31,6 +31,13 @@ class RecordingSink : public TaskEventSink {
     EXPECT_TRUE(ok) << "no finished event for " << id;
     return out;
   }
+  std::vector<int64_t> RunningOrder() {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<int64_t> out;
+    for (const auto& e : events_)
+      if (e.type == TaskEventType::kRunning) out.push_back(e.task_instance_id);
+    return out;
+  }
   TaskEvent WaitRunning(int64_t id) {
     std::unique_lock<std::mutex> l(mu_);
     TaskEvent out;
@@ -123,6 +130,26 @@ TEST_F(WorkerTest, TimeoutFailsTheTask) {
   TaskEvent e = sink_.WaitFinished(5);
   EXPECT_EQ(e.state, TaskState::kFailure);
   EXPECT_TRUE(e.timed_out);
+}
+
+TEST_F(WorkerTest, QueuedAttemptsStartByWorkflowThenTaskPriority) {
+  RecordingSink sink;
+  WorkerOptions o{"h", dir_ + "/exec2", dir_ + "/logs2", "", 1, 500};
+  Worker one(o, clock_, launcher_, sink);  // one slot: the rest queue
+  TaskDispatch blocker = Shell(10, "sleep 0.3");
+  ASSERT_TRUE(one.Dispatch(blocker).ok());
+  TaskDispatch low = Shell(11, "true"), high = Shell(12, "true"), urgent_wf = Shell(13, "true");
+  low.task_priority = Priority::kLow;
+  high.task_priority = Priority::kHigh;
+  urgent_wf.workflow_priority = Priority::kHighest;
+  urgent_wf.task_priority = Priority::kLowest;
+  ASSERT_TRUE(one.Dispatch(low).ok());
+  ASSERT_TRUE(one.Dispatch(high).ok());
+  ASSERT_TRUE(one.Dispatch(urgent_wf).ok());
+  sink.WaitFinished(11);
+  sink.WaitFinished(12);
+  sink.WaitFinished(13);
+  EXPECT_EQ(sink.RunningOrder(), (std::vector<int64_t>{10, 13, 12, 11}));
 }
 
 TEST_F(WorkerTest, ReattachReportsAnAttemptThatFinishedWhileNoWorkerListened) {
