@@ -36,7 +36,13 @@ for tool in make python3; do
   fi
 done
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/dsched-bench.XXXXXX")"
+# Scratch space for dsched's data dir and for the make/ninja baselines alike, inside the
+# checkout by default: file creation costs differ a lot between directories (on this kind of
+# machine, creating files under /tmp is ~15x slower than under /work, because ext4 scans block
+# groups full of recently deleted inodes), and both sides must pay the same price.
+scratch_root="${BENCH_SCRATCH:-$(cd "$(dirname "$0")" && pwd)/out}"
+mkdir -p "$scratch_root"
+work="$(mktemp -d "$scratch_root/dsched-bench.XXXXXX")"
 pid_file="$work/server.pid"
 
 # shellcheck disable=SC2317  # (called from traps, which shellcheck does not follow)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -23,6 +24,11 @@ struct Engine::Runner {
   std::set<int64_t> run_set;
   std::vector<std::unique_ptr<TaskInstance>> rows;  // every attempt, flag YES and NO
   std::map<int64_t, TaskInstance*> current;         // task code -> its flag-YES attempt
+  // Indexes that keep each event O(successors) instead of O(tasks): rows by id (filled once
+  // a row has its id, i.e. after its insert committed) and the codes whose current row is
+  // not final yet.
+  std::unordered_map<int64_t, TaskInstance*> by_id;
+  std::set<int64_t> active;
   std::map<int64_t, TimerId> timers;                // task code -> retry / delay timer
   std::set<int64_t> retry_pending;                  // task codes waiting for a retry
   std::vector<Property> global_params;              // cured at instance creation
@@ -383,7 +389,11 @@ std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, 
   }
   for (const TaskInstance& t : *rows) {
     r->rows.push_back(std::make_unique<TaskInstance>(t));
-    if (t.flag == Flag::kYes) r->current[t.task_code] = r->rows.back().get();
+    r->by_id[t.id] = r->rows.back().get();
+    if (t.flag == Flag::kYes) {
+      r->current[t.task_code] = r->rows.back().get();
+      if (Active(t.state)) r->active.insert(t.task_code);
+    }
     if (t.flag == Flag::kYes && (t.state == TaskState::kFailure || t.state == TaskState::kKill))
       r->failure = true;
   }
@@ -476,17 +486,34 @@ static bool PredsSatisfied(const Dag& dag, const std::set<int64_t>& run_set,
   return ok;
 }
 
+bool Engine::MaySubmit(const Runner& r) const {
+  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop) return false;
+  return !(r.failure && r.wi.failure_strategy == FailureStrategy::kEnd);
+}
+
+void Engine::TrySubmit(Runner& r, int64_t code) {
+  if (!r.run_set.count(code) || r.current.count(code)) return;
+  if (r.dag->Task(code).flag == Flag::kNo) return;  // forbidden: skipped
+  bool blocked = false;
+  if (!PredsSatisfied(*r.dag, r.run_set, r.current, code, &blocked) || blocked) return;
+  Submit(r, code,
+         r.wi.state == WorkflowState::kReadyPause ? TaskState::kPause
+                                                  : TaskState::kSubmittedSuccess);
+}
+
 void Engine::Evaluate(Runner& r) {
-  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop) return;
-  if (r.failure && r.wi.failure_strategy == FailureStrategy::kEnd) return;
-  for (int64_t code : r.dag->TopoOrder()) {
-    if (!r.run_set.count(code) || r.current.count(code)) continue;
-    if (r.dag->Task(code).flag == Flag::kNo) continue;  // forbidden: skipped
-    bool blocked = false;
-    if (!PredsSatisfied(*r.dag, r.run_set, r.current, code, &blocked) || blocked) continue;
-    Submit(r, code,
-           r.wi.state == WorkflowState::kReadyPause ? TaskState::kPause
-                                                    : TaskState::kSubmittedSuccess);
+  if (!MaySubmit(r)) return;
+  for (int64_t code : r.dag->TopoOrder()) TrySubmit(r, code);
+}
+
+void Engine::EvaluateSuccessors(Runner& r, int64_t code) {
+  if (!MaySubmit(r)) return;
+  for (int64_t s : r.dag->Succs(code)) {
+    // A forbidden successor is passed through: its own successors may be ready now.
+    if (r.dag->Task(s).flag == Flag::kNo && r.run_set.count(s))
+      EvaluateSuccessors(r, s);
+    else
+      TrySubmit(r, s);
   }
 }
 
@@ -517,6 +544,7 @@ void Engine::Submit(Runner& r, int64_t code, TaskState initial) {
   r.current[code] = p;
   batch_.InsertTask(r.wi.owner_epoch, p);
   if (initial != TaskState::kSubmittedSuccess) return;
+  r.active.insert(code);
   int64_t id = r.wi.id;
   if (t.delay_time > 0 && !r.wi.dry_run) {
     p->state = TaskState::kDelayExecution;
@@ -600,6 +628,7 @@ TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
 }
 
 void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
+  r.by_id[ti.id] = &ti;  // its insert has committed: events may name it from now on
   if (ti.state != TaskState::kSubmittedSuccess) return;  // killed or paused meanwhile
   TaskDispatch d = MakeDispatch(r, ti);
   const TaskDefinition& t = r.dag->Task(ti.task_code);
@@ -625,10 +654,10 @@ void Engine::HandleEvent(const TaskEvent& e) {
   if (it == runners_.end()) return;  // not ours (any more)
   Runner& r = *it->second;
   if (e.master_epoch != r.wi.owner_epoch) return;  // an attempt this owner did not start
-  TaskInstance* ti = nullptr;
-  for (auto& [code, p] : r.current)
-    if (p->id == e.task_instance_id) ti = p;
-  if (!ti || ti->retry_times != e.attempt || IsFinal(ti->state)) return;  // stale or repeated
+  auto found = r.by_id.find(e.task_instance_id);
+  TaskInstance* ti = found == r.by_id.end() ? nullptr : found->second;
+  if (!ti || ti->flag != Flag::kYes || ti->retry_times != e.attempt || IsFinal(ti->state))
+    return;  // stale or repeated
   ti->host = e.host;
   if (!e.execute_path.empty()) ti->execute_path = e.execute_path;
   if (!e.log_path.empty()) ti->log_path = e.log_path;
@@ -645,6 +674,7 @@ void Engine::HandleEvent(const TaskEvent& e) {
     spdlog::warn("task instance {}: {} -> {} is not a legal transition; taking the worker's word",
                  ti->id, Name(ti->state), Name(e.state));
   ti->state = e.state;
+  r.active.erase(ti->task_code);
   if (!ti->start_time) ti->start_time = e.time_ms;
   ti->end_time = e.time_ms;
   if (e.state == TaskState::kSuccess) {
@@ -681,10 +711,12 @@ void Engine::HandleEvent(const TaskEvent& e) {
       NewAttempt(r, *ti, ti->retry_times);
       break;
     }
+    case TaskState::kSuccess:
+      EvaluateSuccessors(r, ti->task_code);
+      break;
     default:
       break;
   }
-  Evaluate(r);
   MaybeFinish(r);
 }
 
@@ -735,6 +767,7 @@ void Engine::NewAttempt(Runner& r, TaskInstance& old, int retry_times) {
   TaskInstance* p = next.get();
   r.rows.push_back(std::move(next));
   r.current[p->task_code] = p;
+  r.active.insert(p->task_code);
   batch_.InsertTask(r.wi.owner_epoch, p);
   int64_t id = r.wi.id;
   after_commit_.push_back([this, id, p] {
@@ -758,6 +791,7 @@ void Engine::KillRunning(Runner& r) {
       r.timers.erase(code);
       ti->state = TaskState::kKill;
       ti->end_time = now;
+      r.active.erase(code);
       WriteTask(r, *ti);
       continue;
     }
@@ -770,9 +804,7 @@ void Engine::KillRunning(Runner& r) {
 
 void Engine::MaybeFinish(Runner& r) {
   if (IsFinal(r.wi.state)) return;
-  if (!r.retry_pending.empty()) return;
-  for (auto& [code, ti] : r.current)
-    if (Active(ti->state)) return;
+  if (!r.retry_pending.empty() || !r.active.empty()) return;
   WorkflowState final_state;
   if (r.wi.state == WorkflowState::kReadyStop) {
     final_state = WorkflowState::kStop;

@@ -67,7 +67,12 @@ class Engine final : public MasterControl, public TaskEventSink {
   void Recover();
 
   // Runner logic, engine thread only.
+  // Submits every node of the run whose predecessors have all passed (start, resume).
   void Evaluate(Runner& r);
+  // Same, limited to the successors of a task that just succeeded (the hot path).
+  void EvaluateSuccessors(Runner& r, int64_t code);
+  void TrySubmit(Runner& r, int64_t code);
+  bool MaySubmit(const Runner& r) const;
   void Submit(Runner& r, int64_t code, TaskState initial);
   void DispatchTask(Runner& r, TaskInstance& ti);
   void HandleEvent(const TaskEvent& e);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -24,15 +25,31 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-bool WriteFileAtomically(const std::string& path, const std::string& content, int mode) {
-  std::string tmp = path + ".tmp";
+bool WriteFile(const std::string& path, const std::string& content, int mode) {
   {
-    std::ofstream out(tmp, std::ios::trunc);
+    std::ofstream out(path, std::ios::trunc);
     if (!out) return false;
     out << content;
+    if (!out) return false;
   }
-  chmod(tmp.c_str(), mode);
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  return chmod(path.c_str(), mode) == 0;
+}
+
+// The wrapper's state file: its pid, then "exit N" once the task ended. exit is nullopt
+// while the task has not ended (or the file is missing).
+struct WrapperState {
+  int pid = 0;
+  std::optional<int> exit;
+};
+
+WrapperState ReadState(const std::string& dir) {
+  WrapperState st;
+  std::istringstream in(ReadFile(dir + "/state"));
+  std::string line;
+  if (std::getline(in, line)) st.pid = std::atoi(line.c_str());
+  while (std::getline(in, line))
+    if (line.rfind("exit ", 0) == 0) st.exit = std::atoi(line.c_str() + 5);
+  return st;
 }
 
 // Single-quotes a path for /bin/sh.
@@ -139,27 +156,28 @@ StatusOr<std::vector<std::string>> Worker::Prepare(const TaskDispatch& d, const 
     node = dir + "/" + id + "_node.py";
     runner = "${PYTHON_LAUNCHER:-python3} " + Quote(node);
   } else {
+    // Sourced by the bash wrapper: bash semantics without starting a second bash, which is
+    // most of a small task's cost. (A script that sets its own EXIT trap replaces the one
+    // below; that only matters for re-attaching after a worker restart.)
     node = dir + "/" + id + "_node.sh";
-    runner = "/bin/bash " + Quote(node);
+    runner = ". " + Quote(node);
   }
-  if (!WriteFileAtomically(node, *script + "\n", 0755))
-    return Internal("cannot write task script " + node);
+  // The exec dir is new: nothing reads these files before the spawn, so plain writes do.
+  if (!WriteFile(node, *script + "\n", 0755)) return Internal("cannot write task script " + node);
   std::string wrapper = dir + "/" + id + ".command";
+  std::string state = dir + "/state";
   std::ostringstream w;
-  w << "#!/bin/sh\n"
-    << "echo $$ > " << Quote(dir + "/pid") << "\n"
+  // `state` holds the pid, then "exit N": what a restarted worker needs to re-attach. Written
+  // with shell builtins, so no extra process per task.
+  w << "#!/bin/bash\n"
+    << "echo $$ > " << Quote(state) << "\n"
+    << "trap 'echo \"exit $?\" >> " << Quote(state) << "' EXIT\n"
     << "cd " << Quote(dir) << "\n";
   if (!opts_.env_file.empty() && fs::exists(opts_.env_file))
     w << ". " << Quote(fs::absolute(opts_.env_file).string()) << "\n";
-  w << runner << "\n"
-    << "rc=$?\n"
-    // A shell builtin, not mv: no extra process per task. Readers treat an empty file as
-    // "not written yet", and the wrapper only exits after the write.
-    << "echo $rc > " << Quote(dir + "/exit_code") << "\n"
-    << "exit $rc\n";
-  if (!WriteFileAtomically(wrapper, w.str(), 0755))
-    return Internal("cannot write task wrapper " + wrapper);
-  return std::vector<std::string>{"/bin/sh", wrapper};
+  w << runner << "\n";
+  if (!WriteFile(wrapper, w.str(), 0755)) return Internal("cannot write task wrapper " + wrapper);
+  return std::vector<std::string>{"/bin/bash", wrapper};
 }
 
 TaskEvent Worker::EventFor(const Attempt& a, TaskEventType type) const {
@@ -249,17 +267,16 @@ void Worker::Run(std::shared_ptr<Attempt> a) {
 
 void Worker::Watch(std::shared_ptr<Attempt> a) {
   std::string dir = ExecDir(a->d);
-  std::string marker = dir;
   for (;;) {
-    std::string rc = ReadFile(dir + "/exit_code");
-    if (!rc.empty()) {
-      Finish(a, std::atoi(rc.c_str()));
+    WrapperState st = ReadState(dir);
+    if (st.exit) {
+      Finish(a, *st.exit);
       return;
     }
-    if (!launcher_.IsAlive(a->pid, marker)) {
-      // Gone without recording an exit code: it was killed from outside.
-      rc = ReadFile(dir + "/exit_code");
-      Finish(a, rc.empty() ? -1 : std::atoi(rc.c_str()));
+    if (!launcher_.IsAlive(a->pid, dir)) {
+      // Gone: either it wrote its exit just now, or it was killed from outside.
+      st = ReadState(dir);
+      Finish(a, st.exit ? *st.exit : -1);
       return;
     }
     // Polling is acceptable here: only attempts inherited from a dead worker get watched.
@@ -335,11 +352,9 @@ Status Worker::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch)
 
 Status Worker::Reattach(const TaskDispatch& d) {
   std::string dir = ExecDir(d);
-  std::string rc = ReadFile(dir + "/exit_code");
-  std::string pid_text = ReadFile(dir + "/pid");
-  int pid = std::atoi(pid_text.c_str());
-  bool alive = pid > 0 && launcher_.IsAlive(pid, dir);
-  if (rc.empty() && !alive && pid <= 0) return Dispatch(d);  // it never started: run it now
+  WrapperState st = ReadState(dir);
+  int pid = st.pid;
+  if (!st.exit && pid <= 0) return Dispatch(d);  // it never started: run it now
   auto a = std::make_shared<Attempt>();
   a->d = d;
   a->pid = pid;
@@ -350,10 +365,11 @@ Status Worker::Reattach(const TaskDispatch& d) {
     newest_epoch_[d.task_instance_id] = std::max(newest_epoch_[d.task_instance_id], d.master_epoch);
     attempts_[k] = a;
     ++running_;
-    threads_.emplace_back([this, a, rc] {
+    std::optional<int> exit = st.exit;
+    threads_.emplace_back([this, a, exit] {
       Emit(EventFor(*a, TaskEventType::kRunning));
-      if (!rc.empty()) {
-        Finish(a, std::atoi(rc.c_str()));
+      if (exit) {
+        Finish(a, *exit);
       } else {
         Watch(a);
       }
