@@ -217,6 +217,7 @@ Status Engine::HandleCommand(const Command& c) {
   WorkflowInstance wi;
   int64_t expected_epoch = 0;
   std::vector<TaskInstance> supersede;
+  ExecutionType serial_type = ExecutionType::kParallel;
   switch (c.command_type) {
     case CommandType::kStartProcess:
     case CommandType::kStartCurrentTaskProcess:
@@ -231,6 +232,7 @@ Status Engine::HandleCommand(const Command& c) {
       if (!dag.ok()) return dag.status();
       auto run_set = SelectRunSet(*dag, spec->start_nodes, c.task_depend_type);
       if (!run_set.ok()) return run_set.status();
+      serial_type = def->execution_type;
       wi.name = def->name + "-1-" + Stamp(now);
       wi.definition_code = def->code;
       wi.definition_version = def->version;
@@ -322,7 +324,26 @@ Status Engine::HandleCommand(const Command& c) {
   }
   wi.host = opts_.host;
   wi.owner_epoch = opts_.epoch;
+  // Serial execution types (one instance of a definition at a time): decided against the
+  // instances this master runs, which in standalone are all of them.
+  std::vector<int64_t> to_stop;
+  if (supersede.empty() && expected_epoch == 0 && serial_type != ExecutionType::kParallel) {
+    bool busy = false;
+    for (auto& [id, other] : runners_) {
+      if (other->wi.definition_code != wi.definition_code || IsFinal(other->wi.state)) continue;
+      busy = true;
+      if (serial_type == ExecutionType::kSerialPriority) to_stop.push_back(id);
+    }
+    if (busy && serial_type == ExecutionType::kSerialDiscard) {
+      wi.state = WorkflowState::kStop;
+      wi.end_time = now;
+    } else if (busy) {
+      wi.state = WorkflowState::kSerialWait;
+    }
+  }
   DSCHED_RETURN_IF_ERROR(instances_.ClaimCommand(c.id, &wi, expected_epoch, supersede));
+  if (wi.state == WorkflowState::kStop) return Status::Ok();  // discarded: recorded, not run
+  for (int64_t id : to_stop) StopInstance(*runners_[id]);
   Status err;
   auto r = BuildRunner(wi, &err);
   if (!r) {
@@ -435,6 +456,10 @@ void Engine::Recover() {
     Evaluate(runner);
     MaybeFinish(runner);
   }
+  std::set<int64_t> defs;
+  for (auto& [id, r] : runners_)
+    if (r->wi.state == WorkflowState::kSerialWait) defs.insert(r->wi.definition_code);
+  for (int64_t d : defs) PromoteSerialWaiter(d);
 }
 
 // ------------------------------------------------------------------ runner logic
@@ -487,7 +512,9 @@ static bool PredsSatisfied(const Dag& dag, const std::set<int64_t>& run_set,
 }
 
 bool Engine::MaySubmit(const Runner& r) const {
-  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop) return false;
+  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop ||
+      r.wi.state == WorkflowState::kSerialWait)
+    return false;
   return !(r.failure && r.wi.failure_strategy == FailureStrategy::kEnd);
 }
 
@@ -803,7 +830,7 @@ void Engine::KillRunning(Runner& r) {
 }
 
 void Engine::MaybeFinish(Runner& r) {
-  if (IsFinal(r.wi.state)) return;
+  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kSerialWait) return;
   if (!r.retry_pending.empty() || !r.active.empty()) return;
   WorkflowState final_state;
   if (r.wi.state == WorkflowState::kReadyStop) {
@@ -817,16 +844,48 @@ void Engine::MaybeFinish(Runner& r) {
     final_state = r.failure ? WorkflowState::kFailure : WorkflowState::kSuccess;
   }
   SetWorkflowState(r, final_state);
-  int64_t id = r.wi.id;
-  // Release the runner once its final state is durable: nothing is left in memory.
-  after_commit_.push_back([this, id] {
+  ReleaseAfterCommit(r);
+}
+
+void Engine::ReleaseAfterCommit(Runner& r) {
+  int64_t id = r.wi.id, def = r.wi.definition_code;
+  // Release the runner once its final state is durable: nothing is left in memory. A serial
+  // definition's next waiting instance may start then.
+  after_commit_.push_back([this, id, def] {
     auto it = runners_.find(id);
     if (it != runners_.end() && IsFinal(it->second->wi.state)) {
       for (auto& [code, t] : it->second->timers) clock_.Cancel(t);
       runners_.erase(it);
       --runner_count_;
+      PromoteSerialWaiter(def);
     }
   });
+}
+
+void Engine::PromoteSerialWaiter(int64_t definition_code) {
+  Runner* next = nullptr;
+  for (auto& [id, r] : runners_) {
+    if (r->wi.definition_code != definition_code || IsFinal(r->wi.state)) continue;
+    if (r->wi.state != WorkflowState::kSerialWait) return;  // one still runs
+    if (!next || r->wi.id < next->wi.id) next = r.get();
+  }
+  if (!next) return;
+  next->wi.start_time = clock_.NowMs();
+  SetWorkflowState(*next, WorkflowState::kRunningExecution);
+  Evaluate(*next);
+  MaybeFinish(*next);
+}
+
+void Engine::StopInstance(Runner& r) {
+  if (r.wi.state == WorkflowState::kSerialWait) {
+    SetWorkflowState(r, WorkflowState::kStop);
+    ReleaseAfterCommit(r);
+    return;
+  }
+  if (r.wi.state == WorkflowState::kReadyStop || IsFinal(r.wi.state)) return;
+  SetWorkflowState(r, WorkflowState::kReadyStop);
+  KillRunning(r);
+  MaybeFinish(r);
 }
 
 void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
@@ -843,10 +902,10 @@ void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
         return;
       case ExecuteType::kStop:
         if (s == WorkflowState::kReadyStop) return;
-        if (s != WorkflowState::kRunningExecution && s != WorkflowState::kReadyPause) break;
-        SetWorkflowState(r, WorkflowState::kReadyStop);
-        KillRunning(r);
-        MaybeFinish(r);
+        if (s != WorkflowState::kRunningExecution && s != WorkflowState::kReadyPause &&
+            s != WorkflowState::kSerialWait)
+          break;
+        StopInstance(r);
         return;
       default:
         break;

@@ -83,6 +83,11 @@ class Engine final : public MasterControl, public TaskEventSink {
   void KillRunning(Runner& r);
   void SetWorkflowState(Runner& r, WorkflowState s);
   void MaybeFinish(Runner& r);
+  void ReleaseAfterCommit(Runner& r);
+  // Starts the oldest SERIAL_WAIT instance of a definition when none of it runs.
+  void PromoteSerialWaiter(int64_t definition_code);
+  // STOP from any live state: a waiting instance stops at once, a running one kills its tasks.
+  void StopInstance(Runner& r);
   void DoExecute(int64_t id, ExecuteType type, Status* out);
   void WriteTask(Runner& r, const TaskInstance& ti);
   TaskDispatch MakeDispatch(Runner& r, const TaskInstance& ti);

@@ -32,6 +32,7 @@ const std::set<std::pair<W, W>>& WorkflowEdges() {
       {W::kSubmittedSuccess, W::kReadyPause},       {W::kSubmittedSuccess, W::kStop},
       {W::kSubmittedSuccess, W::kFailure},          {W::kSubmittedSuccess, W::kSuccess},
       {W::kSubmittedSuccess, W::kSerialWait},       {W::kSerialWait, W::kSubmittedSuccess},
+      {W::kSerialWait, W::kRunningExecution},
       {W::kSerialWait, W::kStop},                   {W::kRunningExecution, W::kReadyPause},
       {W::kRunningExecution, W::kReadyStop},        {W::kRunningExecution, W::kSuccess},
       {W::kRunningExecution, W::kFailure},          {W::kRunningExecution, W::kFailover},

@@ -97,6 +97,8 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     d.project_code = 1;
     d.user_id = 1;
     d.release_state = ReleaseState::kOnline;
+    if (spec_["workflow"]["execution_type"])
+      d.execution_type = *Parse<ExecutionType>(spec_["workflow"]["execution_type"].as<std::string>());
     for (const auto& kv : spec_["workflow"]["params"]) {
       Property prop;
       prop.prop = kv.first.as<std::string>();
@@ -147,12 +149,20 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     }
   }
 
-  std::optional<WorkflowInstance> Instance() {
+  // Every instance, oldest first.
+  std::vector<WorkflowInstance> Instances() {
     InstanceFilter f;
     f.project_code = 1;
-    auto page = store_->ListWorkflowInstances(f, {0, 10});
-    if (!page.ok() || page->rows.empty()) return std::nullopt;
-    return page->rows.front();
+    auto page = store_->ListWorkflowInstances(f, {0, 100});
+    if (!page.ok()) return {};
+    std::vector<WorkflowInstance> out(page->rows.rbegin(), page->rows.rend());
+    return out;
+  }
+  // The newest instance: the one actions apply to.
+  std::optional<WorkflowInstance> Instance() {
+    auto all = Instances();
+    if (all.empty()) return std::nullopt;
+    return all.back();
   }
 
   void Start(const YAML::Node& a) {
@@ -170,9 +180,10 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
       for (const auto& kv : a["params"]) param["StartParams"][kv.first.as<std::string>()] = kv.second.as<std::string>();
     c.command_param = param.dump();
     c.dry_run = a["dry_run"].as<bool>(false) ? 1 : 0;
+    size_t before = Instances().size();
     ASSERT_TRUE(store_->InsertCommand(c).ok());
     engine_->WakeCommands();
-    WaitFor("the instance", [&] { return Instance().has_value(); });
+    WaitFor("the instance", [&] { return Instances().size() > before; });
   }
 
   void Act(const YAML::Node& step) {
@@ -237,6 +248,36 @@ TEST_P(ScenarioTest, EndsAsExpected) {
   for (const auto& step : spec_["actions"]) {
     Act(step);
     if (HasFatalFailure()) return;
+  }
+  if (spec_["expect"]["instances"]) {
+    // Several instances of one definition (serial execution types): their final states in
+    // creation order.
+    size_t want_n = spec_["expect"]["instances"].size();
+    WaitFor("every instance to finish", [&] {
+      auto all = Instances();
+      if (all.size() != want_n) return false;
+      for (const auto& wi : all)
+        if (!IsFinal(wi.state)) return false;
+      return true;
+    });
+    WaitFor("runners to be released", [&] { return engine_->RunnerCount() == 0; });
+    auto all = Instances();
+    for (size_t i = 0; i < want_n; ++i) {
+      EXPECT_EQ(Name(all[i].state), spec_["expect"]["instances"][i]["state"].as<std::string>())
+          << "instance #" << i + 1;
+      EXPECT_GT(all[i].end_time, 0) << "instance #" << i + 1 << " has no end time";
+    }
+    if (spec_["expect"]["one_at_a_time"].as<bool>(false)) {
+      // Instances that ran tasks never overlap: each starts after the previous one ended.
+      int64_t last_end = 0;
+      for (const auto& wi : all) {
+        auto rows = store_->ListTaskInstances(wi.id);
+        if (!rows.ok() || rows->empty()) continue;
+        EXPECT_GE(wi.start_time, last_end) << "instance " << wi.id << " overlapped";
+        last_end = wi.end_time;
+      }
+    }
+    return;
   }
   std::string want_state = spec_["expect"]["workflow"]["state"].as<std::string>();
   WaitFor("final workflow state", [&] {
