@@ -41,6 +41,7 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   DSCHED_ASSIGN_OR_RETURN(eo.epoch, s->registry_->Register(NodeType::kMaster, eo.host, "{}"));
   eo.minute_ms = cfg.GetInt("engine.minute_ms");
   eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
+  eo.log_base = logs;
   s->engine_ = std::make_unique<Engine>(eo, *s->clock_, *s->store_, *s->store_);
 
   WorkerOptions wo;

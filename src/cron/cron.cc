@@ -25,7 +25,7 @@ struct FieldInfo {
 };
 
 constexpr FieldInfo kFields[7] = {
-    {"seconds", 0, 59, 59},    {"minutes", 0, 59, 59}, {"hours", 0, 23, 23},
+    {"seconds", 0, 59, 59},      {"minutes", 0, 59, 59}, {"hours", 0, 23, 23},
     {"day of month", 1, 31, 31}, {"month", 1, 12, 12},   {"day of week", 1, 7, 7},
     {"year", 1970, 2099, 129},
 };
@@ -73,7 +73,11 @@ Civil ToCivil(int64_t local) {
   int64_t days = civil::FloorDiv(local, kSecondsPerDay);
   int64_t sod = local - days * kSecondsPerDay;
   civil::Date d = civil::CivilFromDays(days);
-  return {d.year, d.month, d.day, static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
+  return {d.year,
+          d.month,
+          d.day,
+          static_cast<int>(sod / 3600),
+          static_cast<int>(sod / 60 % 60),
           static_cast<int>(sod % 60)};
 }
 
@@ -121,7 +125,8 @@ class CronParser {
     e.text_ = std::string(text);
     CronParser p(&e);
     for (int f = 0; f < 7; ++f) {
-      DSCHED_RETURN_IF_ERROR(p.ParseField(f, f < static_cast<int>(fields.size()) ? fields[f] : "*"));
+      DSCHED_RETURN_IF_ERROR(
+          p.ParseField(f, f < static_cast<int>(fields.size()) ? fields[f] : "*"));
     }
     if (!p.dom_unspecified_ && !p.dow_unspecified_) {
       return InvalidArgument(
@@ -170,7 +175,8 @@ class CronParser {
                      (f == kDayOfWeek && item.find_first_of("L#") != std::string_view::npos);
       if (special) {
         if (!alone) {
-          return FieldError(f, "'" + std::string(written) + "' cannot be combined with other values");
+          return FieldError(f,
+                            "'" + std::string(written) + "' cannot be combined with other values");
         }
         DSCHED_RETURN_IF_ERROR(f == kDayOfMonth ? ParseDomSpecial(item, written)
                                                 : ParseDowSpecial(item, written));
@@ -187,7 +193,8 @@ class CronParser {
       int v = ToInt(part);
       if (v < kFields[f].lo || v > kFields[f].hi) {
         return FieldError(f, std::string(part) + " is out of range " +
-                                 std::to_string(kFields[f].lo) + "-" + std::to_string(kFields[f].hi));
+                                 std::to_string(kFields[f].lo) + "-" +
+                                 std::to_string(kFields[f].hi));
       }
       *out = v;
       return Status::Ok();
@@ -309,15 +316,13 @@ class CronParser {
   }
 
   void Add(int f, int v) {
-    switch (f) {
-      case kSeconds: e_->seconds_ |= uint64_t{1} << v; break;
-      case kMinutes: e_->minutes_ |= uint64_t{1} << v; break;
-      case kHours: e_->hours_ |= uint64_t{1} << v; break;
-      case kDayOfMonth: e_->dom_ |= uint64_t{1} << v; break;
-      case kMonth: e_->months_ |= uint64_t{1} << v; break;
-      case kDayOfWeek: e_->dow_ |= uint64_t{1} << v; break;
-      case kYear: e_->years_.set(v - kMinYear); break;
+    if (f == kYear) {
+      e_->years_.set(v - kMinYear);
+      return;
     }
+    uint64_t* masks[] = {&e_->seconds_, &e_->minutes_, &e_->hours_,
+                         &e_->dom_,     &e_->months_,  &e_->dow_};
+    *masks[f] |= uint64_t{1} << v;
   }
 
   CronExpression* e_;
@@ -421,7 +426,7 @@ std::optional<int64_t> CronExpression::NextLocalMatch(int64_t local) const {
 std::optional<int64_t> CronExpression::NextFireAfter(int64_t after_ms, const TimeZone& tz) const {
   // Local 1970-01-01 is at the earliest 14 h before UTC's; local 2099-12-31 ends before 2103.
   constexpr int64_t kLowest = -2 * kSecondsPerDay;
-  constexpr int64_t kHighest = 4200000000;  // 2103-02-04
+  constexpr int64_t kHighest = 4200000000;      // 2103-02-04
   int64_t a = civil::FloorDiv(after_ms, 1000);  // a fire u qualifies when u > a
   if (a >= kHighest) return std::nullopt;
   a = std::max(a, kLowest);

@@ -18,10 +18,10 @@ namespace dsched::cron {
 struct PosixDate {
   enum class Kind { kMonthWeekDay, kJulianNoLeap, kZeroBased };
   Kind kind = Kind::kMonthWeekDay;
-  int month = 0;    // kMonthWeekDay: 1-12
-  int week = 0;     // kMonthWeekDay: 1-5, 5 = the last
-  int weekday = 0;  // kMonthWeekDay: 0 = Sunday
-  int day = 0;      // kJulianNoLeap: 1-365 (Feb 29 never counted); kZeroBased: 0-365
+  int month = 0;        // kMonthWeekDay: 1-12
+  int week = 0;         // kMonthWeekDay: 1-5, 5 = the last
+  int weekday = 0;      // kMonthWeekDay: 0 = Sunday
+  int day = 0;          // kJulianNoLeap: 1-365 (Feb 29 never counted); kZeroBased: 0-365
   int32_t time = 7200;  // seconds after local midnight, may be negative or past 24h
 };
 
@@ -174,10 +174,10 @@ std::vector<Change> RuleChanges(const PosixTzRule& r, int64_t first_year, int64_
   };
   std::vector<Ordered> all;
   for (int64_t y = first_year; y <= last_year; ++y) {
-    all.push_back({RuleDay(r.start, y) * kSecondsPerDay + r.start.time - r.std_offset, 1,
-                   r.dst_offset});
-    all.push_back({RuleDay(r.end, y) * kSecondsPerDay + r.end.time - r.dst_offset, 0,
-                   r.std_offset});
+    all.push_back(
+        {RuleDay(r.start, y) * kSecondsPerDay + r.start.time - r.std_offset, 1, r.dst_offset});
+    all.push_back(
+        {RuleDay(r.end, y) * kSecondsPerDay + r.end.time - r.dst_offset, 0, r.std_offset});
   }
   std::sort(all.begin(), all.end(), [](const Ordered& a, const Ordered& b) {
     return a.at != b.at ? a.at < b.at : a.order < b.order;
@@ -286,7 +286,6 @@ StatusOr<TimeZone> TimeZone::FromPosixTz(std::string_view spec) {
   }
   TimeZone tz;
   tz.name_ = std::string(spec);
-  tz.initial_offset_ = rule->std_offset;
   tz.rule_ = std::move(rule);
   return tz;
 }
@@ -306,11 +305,11 @@ StatusOr<TimeZone> TimeZone::FromTzif(const std::string& name, std::string_view 
   }
   if (!r.Has(BlockSize(c, time_size))) return bad("truncated");
 
-  auto times = std::make_shared<std::vector<int64_t>>();
+  auto table = std::make_shared<Table>();
   for (uint32_t k = 0; k < c.timecnt; ++k) {
     int64_t t = time_size == 8 ? r.I64() : static_cast<int32_t>(r.U32());
-    if (!times->empty() && t <= times->back()) return bad("transitions out of order");
-    times->push_back(t);
+    if (!table->times.empty() && t <= table->times.back()) return bad("transitions out of order");
+    table->times.push_back(t);
   }
   std::vector<uint8_t> type_of(c.timecnt);
   for (uint32_t k = 0; k < c.timecnt; ++k) {
@@ -340,13 +339,11 @@ StatusOr<TimeZone> TimeZone::FromTzif(const std::string& name, std::string_view 
     }
   }
 
-  auto offsets = std::make_shared<std::vector<int32_t>>();
-  for (uint8_t t : type_of) offsets->push_back(utoff[t]);
+  for (uint8_t t : type_of) table->offsets.push_back(utoff[t]);
+  table->initial_offset = utoff[0];  // RFC 8536: type 0 applies before the first transition
   TimeZone tz;
   tz.name_ = name;
-  tz.initial_offset_ = utoff[0];  // RFC 8536: type 0 applies before the first transition
-  tz.times_ = std::move(times);
-  tz.offsets_ = std::move(offsets);
+  tz.table_ = std::move(table);
   tz.rule_ = std::move(rule);
   return tz;
 }
@@ -366,17 +363,16 @@ StatusOr<TimeZone> TimeZone::Load(const std::string& name, const std::string& zo
 }
 
 ZonePeriod TimeZone::PeriodAt(int64_t utc) const {
-  static const std::vector<int64_t> kNoTimes;
-  static const std::vector<int32_t> kNoOffsets;
-  const std::vector<int64_t>& times = times_ ? *times_ : kNoTimes;
-  const std::vector<int32_t>& offsets = offsets_ ? *offsets_ : kNoOffsets;
+  const std::vector<int64_t>& times = table_->times;
+  const std::vector<int32_t>& offsets = table_->offsets;
+  const int32_t initial_offset = table_->initial_offset;
   size_t k = std::upper_bound(times.begin(), times.end(), utc) - times.begin();
   if (k < times.size() || !rule_) {
     ZonePeriod p;
     p.begin = k == 0 ? kTimeMin : times[k - 1];
     p.end = k < times.size() ? times[k] : kTimeMax;
-    p.offset = k == 0 ? initial_offset_ : offsets[k - 1];
-    p.prev_offset = k >= 2 ? offsets[k - 2] : initial_offset_;
+    p.offset = k == 0 ? initial_offset : offsets[k - 1];
+    p.prev_offset = k >= 2 ? offsets[k - 2] : initial_offset;
     return p;
   }
 
@@ -410,7 +406,7 @@ ZonePeriod TimeZone::PeriodAt(int64_t utc) const {
   if (j > 0) {
     p.prev_offset = changes[j - 1].offset;
   } else if (!times.empty()) {
-    p.prev_offset = times.size() >= 2 ? offsets[times.size() - 2] : initial_offset_;
+    p.prev_offset = times.size() >= 2 ? offsets[times.size() - 2] : initial_offset;
   } else {
     p.prev_offset = p.offset;
   }

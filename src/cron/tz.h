@@ -99,12 +99,16 @@ class TimeZone {
  private:
   TimeZone() = default;
 
+  // The transitions of a TZif file: at times[i] the offset becomes offsets[i].
+  struct Table {
+    std::vector<int64_t> times;
+    std::vector<int32_t> offsets;
+    int32_t initial_offset = 0;  // before the first transition
+  };
+
   std::string name_;
-  // Transitions of the TZif table: at times_[i] the offset becomes offsets_[i].
-  std::shared_ptr<const std::vector<int64_t>> times_;
-  std::shared_ptr<const std::vector<int32_t>> offsets_;
-  int32_t initial_offset_ = 0;  // before the first transition
-  std::shared_ptr<const PosixTzRule> rule_;  // may be null: the last offset then holds for ever
+  std::shared_ptr<const Table> table_ = std::make_shared<const Table>();
+  std::shared_ptr<const PosixTzRule> rule_;  // null: the last offset holds for ever
 };
 
 // Ok when Load(name, zoneinfo_dir) would succeed; the same errors otherwise.

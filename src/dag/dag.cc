@@ -7,12 +7,41 @@
 
 namespace dsched {
 
-bool IsRunnableTaskType(const std::string& type) { return type == "SHELL" || type == "PYTHON"; }
+bool IsRunnableTaskType(const std::string& type) {
+  return type == "SHELL" || type == "PYTHON" || IsLogicTaskType(type);
+}
+
+bool IsLogicTaskType(const std::string& type) { return type == "CONDITIONS" || type == "SWITCH"; }
+
+std::vector<int64_t> BranchTargets(const TaskDefinition& t) {
+  std::vector<int64_t> out;
+  const auto& tp = t.task_params;
+  auto add = [&](const nlohmann::json& v) {
+    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
+    if (v.is_string() && !v.get<std::string>().empty()) out.push_back(std::stoll(v.get<std::string>()));
+    if (v.is_array())
+      for (const auto& e : v)
+        if (e.is_number_integer()) out.push_back(e.get<int64_t>());
+  };
+  if (t.task_type == "CONDITIONS" && tp.contains("conditionResult")) {
+    const auto& cr = tp["conditionResult"];
+    if (cr.contains("successNode")) add(cr["successNode"]);
+    if (cr.contains("failedNode")) add(cr["failedNode"]);
+  }
+  if (t.task_type == "SWITCH" && tp.contains("switchResult")) {
+    const auto& sr = tp["switchResult"];
+    if (sr.contains("dependTaskList") && sr["dependTaskList"].is_array())
+      for (const auto& b : sr["dependTaskList"])
+        if (b.contains("nextNode")) add(b["nextNode"]);
+    if (sr.contains("nextNode")) add(sr["nextNode"]);
+  }
+  return out;
+}
 
 bool IsKnownButUnsupportedTaskType(const std::string& type) {
   static const std::set<std::string> kTypes = {
-      "SQL",     "PROCEDURE",  "HTTP",       "SUB_PROCESS", "DEPENDENT", "CONDITIONS",
-      "SWITCH",  "SPARK",      "FLINK",      "MR",          "HIVECLI",   "DATAX",
+      "SQL",     "PROCEDURE",  "HTTP",       "SUB_PROCESS", "DEPENDENT",
+      "SPARK",      "FLINK",      "MR",          "HIVECLI",   "DATAX",
       "SQOOP",   "SEATUNNEL",  "EMR",        "K8S",         "DATA_QUALITY", "JUPYTER",
       "PIGEON",  "MLFLOW",     "OPENMLDB",   "DVC",         "SAGEMAKER", "CHUNJUN",
       "DYNAMIC", "REMOTESHELL", "JAVA",      "ZEPPELIN",    "PYTORCH",   "KUBEFLOW"};
@@ -43,9 +72,14 @@ StatusOr<Dag> Dag::Build(const std::vector<TaskDefinition>& tasks,
       return InvalidArgument(where + ": unknown task type '" + t.task_type + "'");
     }
     const auto& tp = t.task_params;
-    if (!tp.contains("rawScript") || !tp["rawScript"].is_string() ||
-        tp["rawScript"].get<std::string>().empty())
+    if (!IsLogicTaskType(t.task_type) &&
+        (!tp.contains("rawScript") || !tp["rawScript"].is_string() ||
+         tp["rawScript"].get<std::string>().empty()))
       return InvalidArgument(where + ": taskParams.rawScript must not be empty");
+    if (t.task_type == "SWITCH" && !tp.contains("switchResult"))
+      return InvalidArgument(where + ": taskParams.switchResult is required");
+    if (t.task_type == "CONDITIONS" && !tp.contains("conditionResult"))
+      return InvalidArgument(where + ": taskParams.conditionResult is required");
     for (const Property& p : t.LocalParams()) {
       Status s = params::ValidateProperty(p);
       if (!s.ok()) return InvalidArgument(where + ": " + s.message());
@@ -86,6 +120,16 @@ StatusOr<Dag> Dag::Build(const std::vector<TaskDefinition>& tasks,
     d.topo_.push_back(c);
     for (int64_t s : d.succs_[c])
       if (--indeg[s] == 0) ready.insert(s);
+  }
+  if (d.topo_.size() == d.tasks_.size()) {
+    for (const auto& [code, t] : d.tasks_) {
+      for (int64_t target : BranchTargets(t)) {
+        const auto& succ = d.succs_[code];
+        if (std::find(succ.begin(), succ.end(), target) == succ.end())
+          return InvalidArgument("task '" + t.name + "': branch " + std::to_string(target) +
+                                 " is not a downstream task of it");
+      }
+    }
   }
   if (d.topo_.size() != d.tasks_.size()) {
     // Name one cycle: walk predecessors among the unsorted nodes until a node repeats.

@@ -17,6 +17,10 @@ namespace dsched {
 // Task types dsched can run now, and the DolphinScheduler ones it knows but does not run yet.
 bool IsRunnableTaskType(const std::string& type);
 bool IsKnownButUnsupportedTaskType(const std::string& type);
+// CONDITIONS and SWITCH: run inside the master, choose which downstream branch runs.
+bool IsLogicTaskType(const std::string& type);
+// The downstream task codes a CONDITIONS or SWITCH task may choose between.
+std::vector<int64_t> BranchTargets(const TaskDefinition& t);
 
 class Dag {
  public:

@@ -1,6 +1,8 @@
 #include "master/engine.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <unordered_map>
 
@@ -10,6 +12,7 @@
 #include "common/time_format.h"
 #include "model/json_codec.h"
 #include "model/states.h"
+#include "params/condition.h"
 #include "params/params.h"
 
 namespace dsched {
@@ -29,6 +32,9 @@ struct Engine::Runner {
   // not final yet.
   std::unordered_map<int64_t, TaskInstance*> by_id;
   std::set<int64_t> active;
+  // Nodes a CONDITIONS or SWITCH task did not choose (and nodes only they lead to): they get
+  // no row and count as passed for the nodes after them. Recomputed on recovery.
+  std::set<int64_t> skipped;
   std::map<int64_t, TimerId> timers;                // task code -> retry / delay timer
   std::set<int64_t> retry_pending;                  // task codes waiting for a retry
   std::vector<Property> global_params;              // cured at instance creation
@@ -418,6 +424,17 @@ std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, 
     if (t.flag == Flag::kYes && (t.state == TaskState::kFailure || t.state == TaskState::kKill))
       r->failure = true;
   }
+  // Branches not taken are not stored: choose them again from the finished logic tasks, in
+  // order, so recovery sees the same skips as the run before.
+  for (int64_t code : r->dag->TopoOrder()) {
+    auto it = r->current.find(code);
+    if (it == r->current.end() || !IsLogicTaskType(it->second->task_type) ||
+        !IsSuccess(it->second->state))
+      continue;
+    std::set<int64_t> chosen = ChooseBranches(*r, *it->second);
+    for (int64_t s : r->dag->Succs(code))
+      if (!chosen.count(s) && !r->current.count(s)) r->skipped.insert(s);
+  }
   return r;
 }
 
@@ -486,29 +503,48 @@ void Engine::SetWorkflowState(Runner& r, WorkflowState s) {
   batch_.UpdateWorkflow(r.wi);
 }
 
-// True when every in-run predecessor of `code` has succeeded (a forbidden node counts as
-// passed once its own predecessors have); `blocked` is set when one can never succeed.
-static bool PredsSatisfied(const Dag& dag, const std::set<int64_t>& run_set,
-                           const std::map<int64_t, TaskInstance*>& current, int64_t code,
-                           bool* blocked) {
-  bool ok = true;
+// Where a predecessor stands for the node after it.
+enum class PredState { kPassed, kPending, kFailed, kSkipped };
+
+static PredState StateOf(const Dag& dag, const std::set<int64_t>& run_set,
+                         const std::map<int64_t, TaskInstance*>& current,
+                         const std::set<int64_t>& skipped, int64_t p);
+
+// Aggregates the in-run predecessors of `code`: pending if any is pending, else failed if any
+// failed, else skipped if all were skipped, else passed. `has_failed` reports a failure even
+// when others are pending (a CONDITIONS node handles failures instead of being blocked).
+static PredState Aggregate(const Dag& dag, const std::set<int64_t>& run_set,
+                           const std::map<int64_t, TaskInstance*>& current,
+                           const std::set<int64_t>& skipped, int64_t code) {
+  bool pending = false, failed = false, all_skipped = true, any = false;
   for (int64_t p : dag.Preds(code)) {
     if (!run_set.count(p)) continue;
-    if (dag.Task(p).flag == Flag::kNo) {
-      if (!PredsSatisfied(dag, run_set, current, p, blocked)) ok = false;
-      continue;
-    }
-    auto it = current.find(p);
-    if (it == current.end()) {
-      ok = false;
-      continue;
-    }
-    TaskState s = it->second->state;
-    if (IsSuccess(s)) continue;
-    ok = false;
-    if (IsFinal(s)) *blocked = true;
+    any = true;
+    PredState st = StateOf(dag, run_set, current, skipped, p);
+    pending = pending || st == PredState::kPending;
+    failed = failed || st == PredState::kFailed;
+    all_skipped = all_skipped && st == PredState::kSkipped;
   }
-  return ok;
+  if (pending) return PredState::kPending;
+  if (failed) return PredState::kFailed;
+  if (any && all_skipped) return PredState::kSkipped;
+  return PredState::kPassed;
+}
+
+static PredState StateOf(const Dag& dag, const std::set<int64_t>& run_set,
+                         const std::map<int64_t, TaskInstance*>& current,
+                         const std::set<int64_t>& skipped, int64_t p) {
+  if (skipped.count(p)) return PredState::kSkipped;
+  if (dag.Task(p).flag == Flag::kNo) {
+    // A forbidden node is passed through: it stands where its own predecessors stand.
+    PredState st = Aggregate(dag, run_set, current, skipped, p);
+    return st == PredState::kSkipped ? PredState::kSkipped : st;
+  }
+  auto it = current.find(p);
+  if (it == current.end()) return PredState::kPending;
+  TaskState s = it->second->state;
+  if (IsSuccess(s)) return PredState::kPassed;
+  return IsFinal(s) ? PredState::kFailed : PredState::kPending;
 }
 
 bool Engine::MaySubmit(const Runner& r) const {
@@ -519,13 +555,128 @@ bool Engine::MaySubmit(const Runner& r) const {
 }
 
 void Engine::TrySubmit(Runner& r, int64_t code) {
-  if (!r.run_set.count(code) || r.current.count(code)) return;
-  if (r.dag->Task(code).flag == Flag::kNo) return;  // forbidden: skipped
-  bool blocked = false;
-  if (!PredsSatisfied(*r.dag, r.run_set, r.current, code, &blocked) || blocked) return;
+  if (!r.run_set.count(code) || r.current.count(code) || r.skipped.count(code)) return;
+  const TaskDefinition& t = r.dag->Task(code);
+  if (t.flag == Flag::kNo) return;  // forbidden: passed through, never run
+  PredState st = Aggregate(*r.dag, r.run_set, r.current, r.skipped, code);
+  if (st == PredState::kPending) return;
+  if (st == PredState::kSkipped) {
+    // Every way into this node was a branch not taken: it is not taken either.
+    r.skipped.insert(code);
+    EvaluateSuccessors(r, code);
+    return;
+  }
+  // A failed predecessor blocks a node, except a CONDITIONS node, whose job is to look at it.
+  if (st == PredState::kFailed && t.task_type != "CONDITIONS") return;
   Submit(r, code,
          r.wi.state == WorkflowState::kReadyPause ? TaskState::kPause
                                                   : TaskState::kSubmittedSuccess);
+}
+
+std::set<int64_t> Engine::ChooseBranches(Runner& r, const TaskInstance& ti) {
+  const TaskDefinition& t = r.dag->Task(ti.task_code);
+  const auto& tp = t.task_params;
+  std::set<int64_t> chosen;
+  auto codes_of = [](const nlohmann::json& v) {
+    std::vector<int64_t> out;
+    if (v.is_number_integer()) out.push_back(v.get<int64_t>());
+    if (v.is_array())
+      for (const auto& e : v)
+        if (e.is_number_integer()) out.push_back(e.get<int64_t>());
+    return out;
+  };
+  if (t.task_type == "CONDITIONS") {
+    // dependence: {relation, dependTaskList: [{relation, dependItemList: [{depTaskCode,
+    // status}]}]}; an item holds when that upstream task ended in `status`.
+    auto item_holds = [&](const nlohmann::json& item) {
+      int64_t dep = item.value("depTaskCode", int64_t{0});
+      std::string want = item.value("status", "SUCCESS");
+      auto it = r.current.find(dep);
+      if (it == r.current.end()) return false;
+      TaskState s = it->second->state;
+      return want == "SUCCESS" ? IsSuccess(s) : (IsFinal(s) && !IsSuccess(s));
+    };
+    auto combine = [](const std::string& rel, const std::vector<bool>& v) {
+      if (v.empty()) return true;
+      bool all = true, any = false;
+      for (bool b : v) {
+        all = all && b;
+        any = any || b;
+      }
+      return rel == "OR" ? any : all;
+    };
+    const auto& dep = tp.contains("dependence") ? tp["dependence"] : nlohmann::json::object();
+    std::vector<bool> groups;
+    if (dep.contains("dependTaskList") && dep["dependTaskList"].is_array()) {
+      for (const auto& g : dep["dependTaskList"]) {
+        std::vector<bool> items;
+        if (g.contains("dependItemList") && g["dependItemList"].is_array())
+          for (const auto& item : g["dependItemList"]) items.push_back(item_holds(item));
+        groups.push_back(combine(g.value("relation", "AND"), items));
+      }
+    }
+    bool ok = combine(dep.value("relation", "AND"), groups);
+    const auto& cr = tp["conditionResult"];
+    for (int64_t c : codes_of(cr.value(ok ? "successNode" : "failedNode", nlohmann::json::array())))
+      chosen.insert(c);
+    return chosen;
+  }
+  // SWITCH: the first branch whose condition holds over the task's parameters, else the
+  // default nextNode.
+  TaskDispatch d = MakeDispatch(r, ti);
+  const auto& sr = tp["switchResult"];
+  if (sr.contains("dependTaskList") && sr["dependTaskList"].is_array()) {
+    for (const auto& b : sr["dependTaskList"]) {
+      auto text = params::Substitute(b.value("condition", ""), d.vars, d.base_time_ms);
+      if (!text.ok()) continue;
+      auto holds = params::EvalCondition(*text);
+      if (!holds.ok()) {
+        spdlog::warn("task instance {}: {}", ti.id, holds.status().message());
+        continue;
+      }
+      if (*holds) {
+        for (int64_t c : codes_of(b.contains("nextNode") ? b["nextNode"] : nlohmann::json()))
+          chosen.insert(c);
+        return chosen;
+      }
+    }
+  }
+  if (sr.contains("nextNode"))
+    for (int64_t c : codes_of(sr["nextNode"])) chosen.insert(c);
+  return chosen;
+}
+
+void Engine::SkipUnchosen(Runner& r, int64_t code, const std::set<int64_t>& chosen) {
+  for (int64_t s : r.dag->Succs(code))
+    if (!chosen.count(s) && r.run_set.count(s) && !r.current.count(s)) r.skipped.insert(s);
+  for (int64_t s : r.dag->Succs(code))
+    if (r.skipped.count(s)) EvaluateSuccessors(r, s);
+}
+
+void Engine::RunLogicTask(Runner& r, TaskInstance& ti) {
+  if (ti.state != TaskState::kSubmittedSuccess) return;
+  std::set<int64_t> chosen = ChooseBranches(r, ti);
+  int64_t now = clock_.NowMs();
+  ti.state = TaskState::kSuccess;
+  ti.start_time = ti.end_time = now;
+  ti.host = opts_.host;
+  if (!opts_.log_base.empty()) {
+    // The master writes a logic task's log itself: which branches it chose, and why not others.
+    ti.log_path = opts_.log_base + "/" + std::to_string(r.wi.id) + "/" + std::to_string(ti.id) + ".log";
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(ti.log_path).parent_path(), ec);
+    std::ofstream log(ti.log_path, std::ios::app);
+    std::string names;
+    for (int64_t c : chosen)
+      if (r.dag->Has(c)) names += (names.empty() ? "" : ", ") + r.dag->Task(c).name;
+    log << "[INFO] " << FormatDateTime(now) << " - " << ti.task_type << " task " << ti.name
+        << " chose: " << (names.empty() ? "no branch" : names) << "\n";
+  }
+  r.active.erase(ti.task_code);
+  WriteTask(r, ti);
+  SkipUnchosen(r, ti.task_code, chosen);
+  EvaluateSuccessors(r, ti.task_code);
+  MaybeFinish(r);
 }
 
 void Engine::Evaluate(Runner& r) {
@@ -657,6 +808,10 @@ TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
 void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
   r.by_id[ti.id] = &ti;  // its insert has committed: events may name it from now on
   if (ti.state != TaskState::kSubmittedSuccess) return;  // killed or paused meanwhile
+  if (IsLogicTaskType(ti.task_type)) {
+    RunLogicTask(r, ti);  // logic tasks run inside the master (DESIGN.md §3)
+    return;
+  }
   TaskDispatch d = MakeDispatch(r, ti);
   const TaskDefinition& t = r.dag->Task(ti.task_code);
   if (t.timeout_enabled && t.timeout > 0 && t.timeout_strategy &&
@@ -729,6 +884,7 @@ void Engine::HandleEvent(const TaskEvent& e) {
   switch (e.state) {
     case TaskState::kFailure:
       OnTaskFailed(r, *ti);
+      if (!r.retry_pending.count(ti->task_code)) EvaluateSuccessors(r, ti->task_code);
       break;
     case TaskState::kKill:
       if (r.wi.state != WorkflowState::kReadyStop) r.failure = true;
@@ -756,6 +912,12 @@ void Engine::OnTaskFailed(Runner& r, TaskInstance& ti) {
     });
     return;
   }
+  // A failure that a CONDITIONS task downstream looks at is handled there, not a failure of
+  // the workflow.
+  for (int64_t s : r.dag->Succs(ti.task_code))
+    if (r.run_set.count(s) && r.dag->Task(s).task_type == "CONDITIONS" &&
+        r.dag->Task(s).flag == Flag::kYes)
+      return;
   r.failure = true;
   if (r.wi.failure_strategy == FailureStrategy::kEnd) KillRunning(r);
 }

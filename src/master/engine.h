@@ -34,6 +34,7 @@ struct EngineOptions {
   int64_t epoch = 1;
   int64_t minute_ms = 60000;  // retry intervals, timeouts and delays are in minutes
   int64_t commit_delay_us = 0;
+  std::string log_base;  // where logic tasks (run by the master) write their logs
 };
 
 class Engine final : public MasterControl, public TaskEventSink {
@@ -72,6 +73,10 @@ class Engine final : public MasterControl, public TaskEventSink {
   // Same, limited to the successors of a task that just succeeded (the hot path).
   void EvaluateSuccessors(Runner& r, int64_t code);
   void TrySubmit(Runner& r, int64_t code);
+  // CONDITIONS / SWITCH: which downstream tasks run (pure over the runner's state).
+  std::set<int64_t> ChooseBranches(Runner& r, const TaskInstance& ti);
+  void SkipUnchosen(Runner& r, int64_t code, const std::set<int64_t>& chosen);
+  void RunLogicTask(Runner& r, TaskInstance& ti);
   bool MaySubmit(const Runner& r) const;
   void Submit(Runner& r, int64_t code, TaskState initial);
   void DispatchTask(Runner& r, TaskInstance& ti);

@@ -69,6 +69,7 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     EngineOptions eo;
     eo.epoch = 1;
     eo.minute_ms = spec_["engine"]["minute_ms"].as<int64_t>(60000);
+    eo.log_base = dir_ + "/logs";
     engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
     WorkerOptions wo;
     wo.exec_base = dir_ + "/exec";
@@ -105,15 +106,41 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
       prop.value = kv.second.as<std::string>();
       d.global_params.push_back(prop);
     }
-    int64_t code = 1;
+    int64_t next_code = 1;
+    for (const auto& t : spec_["workflow"]["tasks"]) codes_[t["name"].as<std::string>()] = next_code++;
     for (const auto& t : spec_["workflow"]["tasks"]) {
       TaskDefinition td;
-      td.code = code++;
       td.name = t["name"].as<std::string>();
-      codes_[td.name] = td.code;
+      td.code = codes_[td.name];
       td.task_type = t["type"].as<std::string>("SHELL");
       td.task_params = {{"rawScript", t["script"].as<std::string>("true")},
                         {"localParams", nlohmann::json::array()}};
+      // Logic tasks, written with task names: CONDITIONS {when: [{task, status}], success: [..],
+      // failed: [..]} and SWITCH {branches: [{condition, next}], default: name}.
+      if (td.task_type == "CONDITIONS") {
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& w : t["when"])
+          items.push_back({{"depTaskCode", codes_[w["task"].as<std::string>()]},
+                           {"status", w["status"].as<std::string>("SUCCESS")}});
+        nlohmann::json succ = nlohmann::json::array(), fail = nlohmann::json::array();
+        for (const auto& n : t["success"]) succ.push_back(codes_[n.as<std::string>()]);
+        for (const auto& n : t["failed"]) fail.push_back(codes_[n.as<std::string>()]);
+        td.task_params = {
+            {"localParams", nlohmann::json::array()},
+            {"dependence",
+             {{"relation", "AND"},
+              {"dependTaskList", {{{"relation", "AND"}, {"dependItemList", items}}}}}},
+            {"conditionResult", {{"successNode", succ}, {"failedNode", fail}}}};
+      }
+      if (td.task_type == "SWITCH") {
+        nlohmann::json branches = nlohmann::json::array();
+        for (const auto& b : t["branches"])
+          branches.push_back({{"condition", b["condition"].as<std::string>()},
+                              {"nextNode", codes_[b["next"].as<std::string>()]}});
+        nlohmann::json sr = {{"dependTaskList", branches}};
+        if (t["default"]) sr["nextNode"] = codes_[t["default"].as<std::string>()];
+        td.task_params = {{"localParams", nlohmann::json::array()}, {"switchResult", sr}};
+      }
       if (t["out"]) {
         for (const auto& o : t["out"])
           td.task_params["localParams"].push_back(
