@@ -973,7 +973,7 @@ TEST_F(ApiServerTest, StartProcessInstanceInsertsACommand) {
                                        {"startParams", "[1]"},
                                        {"dryRun", "2"},
                                        {"scheduleTime", "tomorrow"},
-                                       {"execType", "COMPLEMENT_DATA"}}) {
+                                       {"execType", "SCHEDULER"}}) {
     Reply e = Post(start, {{"processDefinitionCode", std::to_string(code)}, {b.field, b.value}});
     EXPECT_EQ(e.code(), 10001) << b.field;
     EXPECT_NE(e.msg().find(b.field), std::string::npos) << e.msg();
@@ -981,6 +981,62 @@ TEST_F(ApiServerTest, StartProcessInstanceInsertsACommand) {
   EXPECT_EQ(Post(start).code(), 10001);
   EXPECT_EQ(Post(start, {{"processDefinitionCode", "5"}}).code(), 50003);
   EXPECT_EQ(instances_.commands().size(), 3u);
+}
+
+TEST_F(ApiServerTest, ComplementInsertsOneCommandPerDateInOrder) {
+  LoginAdmin();
+  int64_t pc = CreateProject("p");
+  int64_t code = CreateWorkflow(pc, "wf");
+  ASSERT_EQ(Post(WfPath(pc) + "/" + std::to_string(code) + "/release", {{"releaseState", "ONLINE"}}).code(), 0);
+  std::string start = "/projects/" + std::to_string(pc) + "/executors/start-process-instance";
+  size_t before = instances_.commands().size();
+  Reply r = Post(start, {{"processDefinitionCode", std::to_string(code)},
+                         {"execType", "COMPLEMENT_DATA"},
+                         {"scheduleTime", R"({"complementStartDate":"2026-01-01 00:00:00",)"
+                                          R"("complementEndDate":"2026-01-03 00:00:00"})"},
+                         {"runMode", "RUN_MODE_PARALLEL"},
+                         {"expectedParallelismNumber", "2"},
+                         {"executionOrder", "ASC_ORDER"}});
+  ASSERT_EQ(r.code(), 0) << r.msg();
+  auto cmds = instances_.commands();
+  ASSERT_EQ(cmds.size(), before + 3);
+  for (size_t i = before; i < cmds.size(); ++i) {
+    EXPECT_EQ(cmds[i].command_type, CommandType::kComplementData);
+    EXPECT_EQ(cmds[i].trigger_code, cmds[before].trigger_code);
+    EXPECT_EQ(json::parse(cmds[i].command_param).at("ComplementParallelism"), 2);
+    if (i > before) EXPECT_GT(cmds[i].schedule_time, cmds[i - 1].schedule_time);
+  }
+  EXPECT_EQ(FormatDateTime(cmds[before].schedule_time), "2026-01-01 00:00:00");
+
+  // Serial, newest first, from a list.
+  r = Post(start, {{"processDefinitionCode", std::to_string(code)},
+                   {"execType", "COMPLEMENT_DATA"},
+                   {"scheduleTime", R"({"complementScheduleDateList":"2026-02-01 00:00:00,2026-02-03 00:00:00"})"}});
+  ASSERT_EQ(r.code(), 0) << r.msg();
+  cmds = instances_.commands();
+  ASSERT_EQ(cmds.size(), before + 5);
+  EXPECT_EQ(FormatDateTime(cmds[before + 3].schedule_time), "2026-02-03 00:00:00");
+  EXPECT_EQ(json::parse(cmds[before + 4].command_param).at("ComplementParallelism"), 1);
+
+  struct Bad {
+    std::string field, value, schedule;
+  };
+  std::string range = R"({"complementStartDate":"2026-01-03 00:00:00","complementEndDate":"2026-01-01 00:00:00"})";
+  std::string ok_range = R"({"complementStartDate":"2026-01-01 00:00:00","complementEndDate":"2026-01-01 00:00:00"})";
+  for (const Bad& b : std::vector<Bad>{{"scheduleTime", "", range},
+                                       {"runMode", "RUN_MODE_SOMETIMES", ok_range},
+                                       {"executionOrder", "RANDOM", ok_range},
+                                       {"complementDependentMode", "ALL_DEPENDENT", ok_range},
+                                       {"expectedParallelismNumber", "-1", ok_range}}) {
+    Pairs form = {{"processDefinitionCode", std::to_string(code)},
+                  {"execType", "COMPLEMENT_DATA"},
+                  {"scheduleTime", b.schedule}};
+    if (!b.value.empty()) form.emplace_back(b.field, b.value);
+    Reply e = Post(start, form);
+    EXPECT_EQ(e.code(), 10001) << b.field;
+    EXPECT_NE(e.msg().find(b.field), std::string::npos) << e.msg();
+  }
+  EXPECT_EQ(instances_.commands().size(), before + 5) << "a refused backfill inserted commands";
 }
 
 TEST_F(ApiServerTest, ExecuteMapsMasterErrors) {

@@ -9,6 +9,7 @@
 
 #include "api/handlers.h"
 #include "common/time_format.h"
+#include "cron/complement.h"
 #include "model/json_codec.h"
 #include "model/states.h"
 
@@ -125,6 +126,59 @@ ApiOr<json> StartParams(const HttpRequest& req) {
   return out;
 }
 
+// The business dates of a backfill from scheduleTime: {"complementStartDate",
+// "complementEndDate"} (every day of the range) or {"complementScheduleDateList": "d1,d2"};
+// the api-test's "start,end" form is a range too.
+constexpr size_t kMaxComplementDates = 3660;  // ten years of days per request
+
+ApiOr<std::vector<int64_t>> ComplementDates(const HttpRequest& req) {
+  auto text = req.Param("scheduleTime");
+  if (!text) return BadParam("scheduleTime", "is required for COMPLEMENT_DATA");
+  auto parse = [](const std::string& field, std::string v) -> ApiOr<int64_t> {
+    std::string t(Trim(v));
+    auto ms = ParseDateTime(t);
+    if (!ms) return BadParam(field, "expected yyyy-MM-dd HH:mm:ss, got '" + t + "'");
+    return *ms;
+  };
+  std::string start, end;
+  json j = json::parse(*text, nullptr, false);
+  if (!j.is_discarded() && j.is_object()) {
+    if (j.contains("complementScheduleDateList") && j["complementScheduleDateList"].is_string() &&
+        !j["complementScheduleDateList"].get<std::string>().empty()) {
+      std::vector<int64_t> out;
+      std::string list = j["complementScheduleDateList"].get<std::string>();
+      size_t i = 0;
+      while (i <= list.size()) {
+        size_t comma = list.find(',', i);
+        std::string item = list.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+        i = comma == std::string::npos ? list.size() + 1 : comma + 1;
+        if (Trim(item).empty()) continue;
+        auto ms = parse("scheduleTime.complementScheduleDateList", item);
+        if (!ms.ok()) return ms.error();
+        out.push_back(ms.value());
+      }
+      if (out.size() > kMaxComplementDates)
+        return BadParam("scheduleTime.complementScheduleDateList",
+                        "more than " + std::to_string(kMaxComplementDates) + " dates");
+      if (out.empty()) return BadParam("scheduleTime.complementScheduleDateList", "is empty");
+      return out;
+    }
+    start = j.value("complementStartDate", "");
+    end = j.value("complementEndDate", "");
+  } else {
+    size_t comma = text->find(',');
+    start = text->substr(0, comma);
+    end = comma == std::string::npos ? start : text->substr(comma + 1);
+  }
+  auto from = parse("scheduleTime.complementStartDate", start);
+  if (!from.ok()) return from.error();
+  auto to = parse("scheduleTime.complementEndDate", end);
+  if (!to.ok()) return to.error();
+  auto days = cron::DailyDates(from.value(), to.value(), kMaxComplementDates);
+  if (!days.ok()) return BadParam("scheduleTime", days.status().message());
+  return *days;
+}
+
 struct ExecuteTypeName {
   const char* name;
   ExecuteType type;
@@ -156,7 +210,7 @@ HttpResponse StartProcessInstance(const Call& c) {
                     std::to_string(def->version) + " not online");
   DSCHED_API_TRY(CommandType exec_type,
                  EnumParam<CommandType>(req, "execType", CommandType::kStartProcess));
-  if (exec_type != CommandType::kStartProcess)
+  if (exec_type != CommandType::kStartProcess && exec_type != CommandType::kComplementData)
     return Fail(BadParam("execType", std::string(Name(exec_type)) + " is not supported yet"));
   int64_t now = c.deps.clock->NowMs();
 
@@ -183,12 +237,45 @@ HttpResponse StartProcessInstance(const Call& c) {
   DSCHED_API_TRY(cmd.schedule_time, ScheduleTime(req, now));
   DSCHED_API_TRY(json start_nodes, StartNodes(req, *def));
   DSCHED_API_TRY(json start_params, StartParams(req));
-  cmd.command_param =
-      json{{"StartNodeList", std::move(start_nodes)}, {"StartParams", std::move(start_params)}}
-          .dump();
+  json param{{"StartNodeList", std::move(start_nodes)}, {"StartParams", std::move(start_params)}};
   cmd.start_time = now;
   cmd.trigger_code = c.deps.codes->Next();
 
+  if (exec_type == CommandType::kComplementData) {
+    // A backfill: one command per business date, in executionOrder; the master runs them one
+    // at a time (RUN_MODE_SERIAL) or expectedParallelismNumber at a time (RUN_MODE_PARALLEL).
+    DSCHED_API_TRY(std::vector<int64_t> dates, ComplementDates(req));
+    std::string order = req.Param("executionOrder").value_or("DESC_ORDER");
+    if (order != "DESC_ORDER" && order != "ASC_ORDER")
+      return Fail(BadParam("executionOrder",
+                           "unknown value '" + order + "', expected one of DESC_ORDER|ASC_ORDER"));
+    std::string mode = req.Param("runMode").value_or("RUN_MODE_SERIAL");
+    if (mode != "RUN_MODE_SERIAL" && mode != "RUN_MODE_PARALLEL")
+      return Fail(BadParam(
+          "runMode", "unknown value '" + mode + "', expected one of RUN_MODE_SERIAL|RUN_MODE_PARALLEL"));
+    std::string dep_mode = req.Param("complementDependentMode").value_or("OFF_MODE");
+    if (dep_mode != "OFF_MODE")
+      return Fail(BadParam("complementDependentMode",
+                           dep_mode == "ALL_DEPENDENT" ? "ALL_DEPENDENT is not supported yet"
+                                                       : "unknown value '" + dep_mode + "'"));
+    DSCHED_API_TRY(int64_t parallelism, IntParam(req, "expectedParallelismNumber", 0));
+    if (parallelism < 0) return Fail(BadParam("expectedParallelismNumber", "must not be negative"));
+    dates = cron::OrderDates(std::move(dates), order == "DESC_ORDER");
+    // 0 (or empty) means every date at once, as DolphinScheduler does.
+    param["ComplementParallelism"] =
+        mode == "RUN_MODE_SERIAL" ? 1 : (parallelism == 0 ? static_cast<int64_t>(dates.size()) : parallelism);
+    cmd.command_type = CommandType::kComplementData;
+    cmd.command_param = param.dump();
+    for (int64_t date : dates) {
+      cmd.schedule_time = date;
+      auto id = c.deps.instances->InsertCommand(cmd);
+      if (!id.ok()) return Fail(FromStatus(id.status()));
+    }
+    if (c.deps.master) c.deps.master->WakeCommands();
+    return Ok(cmd.trigger_code);
+  }
+
+  cmd.command_param = param.dump();
   auto id = c.deps.instances->InsertCommand(cmd);
   if (!id.ok()) return Fail(FromStatus(id.status()));
   // Without a master in this process the command still runs: masters scan the table too.

@@ -91,6 +91,22 @@ std::string Stamp(int64_t ms) {
 
 bool Active(TaskState s) { return !IsFinal(s); }
 
+// An instance that exists but waits for its turn: behind another instance of a serial
+// definition (SERIAL_WAIT) or behind the other dates of its backfill (WAIT_TO_RUN).
+bool Waiting(WorkflowState s) {
+  return s == WorkflowState::kSerialWait || s == WorkflowState::kWaitToRun;
+}
+
+// How many instances of a backfill run at once: command_param "ComplementParallelism"
+// (1 = serial); 0 when the instance is not part of a backfill.
+int ComplementParallelism(const std::string& command_param) {
+  json j = json::parse(command_param.empty() ? "{}" : command_param, nullptr, false);
+  if (!j.is_object() || !j.contains("ComplementParallelism") ||
+      !j["ComplementParallelism"].is_number_integer())
+    return 0;
+  return std::max(1, j["ComplementParallelism"].get<int>());
+}
+
 }  // namespace
 
 Engine::Engine(EngineOptions opts, Clock& clock, DefinitionStore& defs, InstanceStore& instances)
@@ -227,7 +243,8 @@ Status Engine::HandleCommand(const Command& c) {
   switch (c.command_type) {
     case CommandType::kStartProcess:
     case CommandType::kStartCurrentTaskProcess:
-    case CommandType::kScheduler: {
+    case CommandType::kScheduler:
+    case CommandType::kComplementData: {
       auto def = c.definition_version ? defs_.GetWorkflowVersion(c.definition_code,
                                                                  c.definition_version)
                                       : defs_.GetWorkflow(c.definition_code);
@@ -346,6 +363,17 @@ Status Engine::HandleCommand(const Command& c) {
     } else if (busy) {
       wi.state = WorkflowState::kSerialWait;
     }
+  }
+  // A backfill runs its dates `parallelism` at a time (1 = serial, in command order, which the
+  // API made the executionOrder); the rest wait as WAIT_TO_RUN.
+  if (c.command_type == CommandType::kComplementData && wi.state != WorkflowState::kStop) {
+    int parallelism = ComplementParallelism(c.command_param);
+    int running = 0;
+    for (auto& [id, other] : runners_)
+      if (other->wi.trigger_code == wi.trigger_code && !IsFinal(other->wi.state) &&
+          !Waiting(other->wi.state))
+        ++running;
+    if (parallelism > 0 && running >= parallelism) wi.state = WorkflowState::kWaitToRun;
   }
   DSCHED_RETURN_IF_ERROR(instances_.ClaimCommand(c.id, &wi, expected_epoch, supersede));
   if (wi.state == WorkflowState::kStop) return Status::Ok();  // discarded: recorded, not run
@@ -473,10 +501,13 @@ void Engine::Recover() {
     Evaluate(runner);
     MaybeFinish(runner);
   }
-  std::set<int64_t> defs;
-  for (auto& [id, r] : runners_)
+  std::set<int64_t> defs, groups;
+  for (auto& [id, r] : runners_) {
     if (r->wi.state == WorkflowState::kSerialWait) defs.insert(r->wi.definition_code);
+    if (r->wi.state == WorkflowState::kWaitToRun) groups.insert(r->wi.trigger_code);
+  }
   for (int64_t d : defs) PromoteSerialWaiter(d);
+  for (int64_t g : groups) PromoteComplementWaiters(g);
 }
 
 // ------------------------------------------------------------------ runner logic
@@ -548,8 +579,7 @@ static PredState StateOf(const Dag& dag, const std::set<int64_t>& run_set,
 }
 
 bool Engine::MaySubmit(const Runner& r) const {
-  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop ||
-      r.wi.state == WorkflowState::kSerialWait)
+  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kReadyStop || Waiting(r.wi.state))
     return false;
   return !(r.failure && r.wi.failure_strategy == FailureStrategy::kEnd);
 }
@@ -992,7 +1022,7 @@ void Engine::KillRunning(Runner& r) {
 }
 
 void Engine::MaybeFinish(Runner& r) {
-  if (IsFinal(r.wi.state) || r.wi.state == WorkflowState::kSerialWait) return;
+  if (IsFinal(r.wi.state) || Waiting(r.wi.state)) return;
   if (!r.retry_pending.empty() || !r.active.empty()) return;
   WorkflowState final_state;
   if (r.wi.state == WorkflowState::kReadyStop) {
@@ -1010,18 +1040,43 @@ void Engine::MaybeFinish(Runner& r) {
 }
 
 void Engine::ReleaseAfterCommit(Runner& r) {
-  int64_t id = r.wi.id, def = r.wi.definition_code;
+  int64_t id = r.wi.id, def = r.wi.definition_code, group = r.wi.trigger_code;
+  bool complement = r.wi.command_type == CommandType::kComplementData;
   // Release the runner once its final state is durable: nothing is left in memory. A serial
-  // definition's next waiting instance may start then.
-  after_commit_.push_back([this, id, def] {
+  // definition's next waiting instance, or the backfill's next date, may start then.
+  after_commit_.push_back([this, id, def, group, complement] {
     auto it = runners_.find(id);
     if (it != runners_.end() && IsFinal(it->second->wi.state)) {
       for (auto& [code, t] : it->second->timers) clock_.Cancel(t);
       runners_.erase(it);
       --runner_count_;
       PromoteSerialWaiter(def);
+      if (complement) PromoteComplementWaiters(group);
     }
   });
+}
+
+void Engine::PromoteComplementWaiters(int64_t trigger_code) {
+  int running = 0, parallelism = 0;
+  std::vector<Runner*> waiting;
+  for (auto& [id, r] : runners_) {
+    if (r->wi.trigger_code != trigger_code || IsFinal(r->wi.state)) continue;
+    parallelism = std::max(parallelism, ComplementParallelism(r->wi.command_param));
+    if (r->wi.state == WorkflowState::kWaitToRun)
+      waiting.push_back(r.get());
+    else
+      ++running;
+  }
+  std::sort(waiting.begin(), waiting.end(),
+            [](Runner* a, Runner* b) { return a->wi.id < b->wi.id; });
+  for (Runner* next : waiting) {
+    if (running >= std::max(1, parallelism)) return;
+    next->wi.start_time = clock_.NowMs();
+    SetWorkflowState(*next, WorkflowState::kRunningExecution);
+    ++running;
+    Evaluate(*next);
+    MaybeFinish(*next);
+  }
 }
 
 void Engine::PromoteSerialWaiter(int64_t definition_code) {
@@ -1039,7 +1094,7 @@ void Engine::PromoteSerialWaiter(int64_t definition_code) {
 }
 
 void Engine::StopInstance(Runner& r) {
-  if (r.wi.state == WorkflowState::kSerialWait) {
+  if (Waiting(r.wi.state)) {
     SetWorkflowState(r, WorkflowState::kStop);
     ReleaseAfterCommit(r);
     return;
@@ -1065,7 +1120,7 @@ void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
       case ExecuteType::kStop:
         if (s == WorkflowState::kReadyStop) return;
         if (s != WorkflowState::kRunningExecution && s != WorkflowState::kReadyPause &&
-            s != WorkflowState::kSerialWait)
+            !Waiting(s))
           break;
         StopInstance(r);
         return;

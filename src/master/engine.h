@@ -91,6 +91,8 @@ class Engine final : public MasterControl, public TaskEventSink {
   void ReleaseAfterCommit(Runner& r);
   // Starts the oldest SERIAL_WAIT instance of a definition when none of it runs.
   void PromoteSerialWaiter(int64_t definition_code);
+  // Starts WAIT_TO_RUN instances of a backfill (by trigger code) up to its parallelism.
+  void PromoteComplementWaiters(int64_t trigger_code);
   // STOP from any live state: a waiting instance stops at once, a running one kills its tasks.
   void StopInstance(Runner& r);
   void DoExecute(int64_t id, ExecuteType type, Status* out);

@@ -33,6 +33,7 @@ const std::set<std::pair<W, W>>& WorkflowEdges() {
       {W::kSubmittedSuccess, W::kFailure},          {W::kSubmittedSuccess, W::kSuccess},
       {W::kSubmittedSuccess, W::kSerialWait},       {W::kSerialWait, W::kSubmittedSuccess},
       {W::kSerialWait, W::kRunningExecution},
+      {W::kWaitToRun, W::kRunningExecution},        {W::kWaitToRun, W::kStop},
       {W::kSerialWait, W::kStop},                   {W::kRunningExecution, W::kReadyPause},
       {W::kRunningExecution, W::kReadyStop},        {W::kRunningExecution, W::kSuccess},
       {W::kRunningExecution, W::kFailure},          {W::kRunningExecution, W::kFailover},

@@ -82,6 +82,23 @@ check_rest duplicate "duplicate task name" "[$T,${U/\"b\"/\"a\"}]" '[{"preTaskCo
 check_rest wrongtype "failRetryTimes" '[{"code":11,"name":"a","taskType":"SHELL","failRetryTimes":"lots","taskParams":{"rawScript":"true"}}]' '[{"preTaskCode":0,"postTaskCode":11}]'
 check_rest unknowntype "unknown task type" '[{"code":11,"name":"a","taskType":"FANCY","taskParams":{"rawScript":"true"}}]' '[{"preTaskCode":0,"postTaskCode":11}]'
 
+# A serial backfill of two days over REST: two instances, one per business date, in order.
+WF=$(sqlite3 "$DB" "select code from t_ds_process_definition where name='etl'")
+out=$(curl -s -H "sessionId: $SID" -X POST "127.0.0.1:$PORT/dolphinscheduler/projects/$PC/executors/start-process-instance" \
+  --data-urlencode "processDefinitionCode=$WF" --data-urlencode "execType=COMPLEMENT_DATA" \
+  --data-urlencode 'scheduleTime={"complementStartDate":"2026-01-01 00:00:00","complementEndDate":"2026-01-02 00:00:00"}' \
+  --data-urlencode "runMode=RUN_MODE_SERIAL" --data-urlencode "executionOrder=ASC_ORDER")
+echo "$out" | grep -q '"code":0' || fail "backfill refused: $out"
+for _ in $(seq 1 300); do
+  n=$(sqlite3 "$DB" "select count(*) from t_ds_process_instance where command_type=5 and state=7")
+  [ "$n" = 2 ] && break
+  sleep 0.05
+done
+[ "$n" = 2 ] || fail "backfill: want 2 SUCCESS instances, got $n"
+got=$(sqlite3 "$DB" "select group_concat(strftime('%Y-%m-%d', schedule_time/1000, 'unixepoch', 'localtime'), ' ') from (select schedule_time from t_ds_process_instance where command_type=5 order by id)")
+[ "$got" = "2026-01-01 2026-01-02" ] || fail "backfill dates in run order: $got"
+echo "ok backfill: $got"
+
 AFTER=$(count)
 [ "$BEFORE" = "$AFTER" ] || fail "bad input stored a definition ($BEFORE -> $AFTER)"
 echo "1 passed, 0 failed: quickstart"

@@ -30,6 +30,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/time_format.h"
 #include "master/engine.h"
 #include "model/states.h"
 #include "storage/sql/sql_store.h"
@@ -213,10 +214,32 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     WaitFor("the instance", [&] { return Instances().size() > before; });
   }
 
+  // A backfill as the API inserts it: one COMPLEMENT_DATA command per date, sharing a trigger
+  // code, in the order given.
+  void Backfill(const YAML::Node& a) {
+    size_t before = Instances().size();
+    nlohmann::json param = {{"StartNodeList", nlohmann::json::array()},
+                            {"StartParams", nlohmann::json::object()},
+                            {"ComplementParallelism", a["parallelism"].as<int>(1)}};
+    for (const auto& d : a["dates"]) {
+      Command c;
+      c.command_type = CommandType::kComplementData;
+      c.definition_code = 1000;
+      c.project_code = 1;
+      c.trigger_code = 77;
+      c.schedule_time = *ParseDateTime(d.as<std::string>());
+      c.command_param = param.dump();
+      ASSERT_TRUE(store_->InsertCommand(c).ok());
+    }
+    engine_->WakeCommands();
+    WaitFor("the backfill instances", [&] { return Instances().size() >= before + a["dates"].size(); });
+  }
+
   void Act(const YAML::Node& step) {
     std::string kind = step.begin()->first.as<std::string>();
     YAML::Node arg = step.begin()->second;
     if (kind == "start") return Start(arg);
+    if (kind == "backfill") return Backfill(arg);
     if (kind == "wait_workflow") {
       std::string want = arg.as<std::string>();
       return WaitFor("workflow " + want, [&] {
@@ -290,9 +313,24 @@ TEST_P(ScenarioTest, EndsAsExpected) {
     WaitFor("runners to be released", [&] { return engine_->RunnerCount() == 0; });
     auto all = Instances();
     for (size_t i = 0; i < want_n; ++i) {
-      EXPECT_EQ(Name(all[i].state), spec_["expect"]["instances"][i]["state"].as<std::string>())
-          << "instance #" << i + 1;
+      const auto& want = spec_["expect"]["instances"][i];
+      EXPECT_EQ(Name(all[i].state), want["state"].as<std::string>()) << "instance #" << i + 1;
+      if (want["schedule_time"])
+        EXPECT_EQ(FormatDateTime(all[i].schedule_time), want["schedule_time"].as<std::string>())
+            << "instance #" << i + 1;
       EXPECT_GT(all[i].end_time, 0) << "instance #" << i + 1 << " has no end time";
+    }
+    if (spec_["expect"]["max_concurrent"]) {
+      // At no instant do more instances run than the backfill's parallelism allows.
+      std::vector<std::pair<int64_t, int>> edges;
+      for (const auto& wi : all) {
+        edges.emplace_back(wi.start_time, 1);
+        edges.emplace_back(wi.end_time, -1);
+      }
+      std::sort(edges.begin(), edges.end());  // an end sorts before a start at the same ms
+      int now = 0, peak = 0;
+      for (const auto& [t, d] : edges) peak = std::max(peak, now += d);
+      EXPECT_LE(peak, spec_["expect"]["max_concurrent"].as<int>());
     }
     if (spec_["expect"]["one_at_a_time"].as<bool>(false)) {
       // Instances that ran tasks never overlap: each starts after the previous one ended.
