@@ -55,6 +55,54 @@ json UserToJson(const User& u) {
           {"updateTime", FormatDateTime(u.update_time)}};
 }
 
+// OpenAPI 3.0 for the given routes: each path with its methods and path parameters, the
+// envelope every answer uses, and the two ways to authenticate.
+json OpenApiDocument(const std::vector<std::pair<std::string, std::string>>& routes) {
+  json paths = json::object();
+  for (const auto& [method, path] : routes) {
+    json params = json::array();
+    size_t i = 0;
+    while ((i = path.find('{', i)) != std::string::npos) {
+      size_t j = path.find('}', i);
+      params.push_back({{"name", path.substr(i + 1, j - i - 1)},
+                        {"in", "path"},
+                        {"required", true},
+                        {"schema", {{"type", "string"}}}});
+      i = j;
+    }
+    std::string m = method;
+    for (char& ch : m) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    json op = {{"operationId", m + path},
+               {"parameters", params},
+               {"responses",
+                {{"200", {{"description", "DolphinScheduler envelope"},
+                          {"content", {{"application/json",
+                                        {{"schema", {{"$ref", "#/components/schemas/Result"}}}}}}}}},
+                 {"401", {{"description", "not logged in"}}}}}};
+    if (path.size() >= 6 && path.compare(path.size() - 6, 6, "/login") != 0 &&
+        path.find("openapi.json") == std::string::npos)
+      op["security"] = json::array({{{"sessionId", json::array()}}, {{"token", json::array()}}});
+    paths[path][m] = op;
+  }
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "dsched REST API (DolphinScheduler 3.2.2 compatible)"}, {"version", "3.2.2"}}},
+          {"paths", paths},
+          {"components",
+           {{"securitySchemes",
+             {{"sessionId", {{"type", "apiKey"}, {"in", "header"}, {"name", "sessionId"}}},
+              {"token", {{"type", "apiKey"}, {"in", "header"}, {"name", "token"}}}}},
+            {"schemas",
+             {{"Result",
+               {{"type", "object"},
+                {"properties",
+                 {{"code", {{"type", "integer"}}},
+                  {"msg", {{"type", "string"}}},
+                  {"data", json::object()},
+                  {"success", {{"type", "boolean"}}},
+                  {"failed", {{"type", "boolean"}}}}}}}}}}}};
+}
+
 HttpResponse Unauthorized() {
   HttpResponse r;
   r.status = 401;
@@ -147,6 +195,15 @@ struct ApiServer::Impl {
     auto constant = [&](const char* method, const std::string& path, json data) {
       authed(method, path, [data = std::move(data)](const Call&) { return Ok(data); });
     };
+
+    // The OpenAPI 3 description of every route of this router, built once the table is
+    // complete (below), so it cannot drift from what is served.
+    auto openapi = std::make_shared<std::string>();
+    open("GET", "/openapi.json", [openapi](const HttpRequest&) {
+      HttpResponse out;
+      out.body = *openapi;
+      return out;
+    });
 
     // J1: login and the home page.
     open("POST", "/login", [this](const HttpRequest& req) {
@@ -245,6 +302,7 @@ struct ApiServer::Impl {
                      .dump();
       return out;
     });
+    *openapi = OpenApiDocument(r.List()).dump();
     return r;
   }
 };

@@ -1039,6 +1039,22 @@ TEST_F(ApiServerTest, ComplementInsertsOneCommandPerDateInOrder) {
   EXPECT_EQ(instances_.commands().size(), before + 5) << "a refused backfill inserted commands";
 }
 
+TEST_F(ApiServerTest, OpenApiListsEveryRouteServed) {
+  Reply r = Get("/openapi.json");  // no login needed
+  ASSERT_TRUE(r.j.contains("paths")) << r.body;
+  const json& paths = r.j["paths"];
+  EXPECT_EQ(r.j["openapi"], "3.0.3");
+  EXPECT_TRUE(paths["/dolphinscheduler/login"].contains("post"));
+  const json& start = paths["/dolphinscheduler/projects/{projectCode}/executors/start-process-instance"];
+  ASSERT_TRUE(start.contains("post"));
+  EXPECT_EQ(start["post"]["parameters"][0]["name"], "projectCode");
+  const json& def = paths["/dolphinscheduler/projects/{projectCode}/process-definition/{code}"];
+  EXPECT_TRUE(def.contains("get") && def.contains("put") && def.contains("delete"));
+  size_t ops = 0;
+  for (const auto& [path, methods] : paths.items()) ops += methods.size();
+  EXPECT_GE(ops, 40u);
+}
+
 TEST_F(ApiServerTest, ExecuteMapsMasterErrors) {
   LoginAdmin();
   int64_t pc = CreateProject("p");

@@ -156,6 +156,16 @@ void Router::Add(std::string method, std::string_view pattern, HttpHandler handl
   routes_.push_back(Route{std::move(method), SplitPath(pattern, false), std::move(handler)});
 }
 
+std::vector<std::pair<std::string, std::string>> Router::List() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Route& r : routes_) {
+    std::string path;
+    for (const auto& seg : r.segments) path += "/" + seg;
+    out.emplace_back(r.method, path.empty() ? "/" : path);
+  }
+  return out;
+}
+
 HttpResponse Router::Dispatch(HttpRequest* req) const {
   std::vector<std::string> segs = SplitPath(req->path, true);
   const Route* best = nullptr;

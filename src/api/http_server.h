@@ -73,6 +73,8 @@ class Router {
   // Fills req->path_params and calls the handler; 404 for an unknown path, 405 for a known
   // path with another method (both with an empty body).
   HttpResponse Dispatch(HttpRequest* req) const;
+  // Every route as (method, pattern), in the order added: what openapi.json describes.
+  std::vector<std::pair<std::string, std::string>> List() const;
 
  private:
   struct Route {
