@@ -8,7 +8,11 @@
 namespace dsched {
 
 bool IsRunnableTaskType(const std::string& type) {
-  return type == "SHELL" || type == "PYTHON" || IsLogicTaskType(type);
+  return type == "SHELL" || type == "PYTHON" || IsMasterTaskType(type);
+}
+
+bool IsMasterTaskType(const std::string& type) {
+  return IsLogicTaskType(type) || type == "SUB_PROCESS";
 }
 
 bool IsLogicTaskType(const std::string& type) { return type == "CONDITIONS" || type == "SWITCH"; }
@@ -40,7 +44,7 @@ std::vector<int64_t> BranchTargets(const TaskDefinition& t) {
 
 bool IsKnownButUnsupportedTaskType(const std::string& type) {
   static const std::set<std::string> kTypes = {
-      "SQL",     "PROCEDURE",  "HTTP",       "SUB_PROCESS", "DEPENDENT",
+      "SQL",     "PROCEDURE",  "HTTP",       "DEPENDENT",
       "SPARK",      "FLINK",      "MR",          "HIVECLI",   "DATAX",
       "SQOOP",   "SEATUNNEL",  "EMR",        "K8S",         "DATA_QUALITY", "JUPYTER",
       "PIGEON",  "MLFLOW",     "OPENMLDB",   "DVC",         "SAGEMAKER", "CHUNJUN",
@@ -72,12 +76,15 @@ StatusOr<Dag> Dag::Build(const std::vector<TaskDefinition>& tasks,
       return InvalidArgument(where + ": unknown task type '" + t.task_type + "'");
     }
     const auto& tp = t.task_params;
-    if (!IsLogicTaskType(t.task_type) &&
+    if (!IsMasterTaskType(t.task_type) &&
         (!tp.contains("rawScript") || !tp["rawScript"].is_string() ||
          tp["rawScript"].get<std::string>().empty()))
       return InvalidArgument(where + ": taskParams.rawScript must not be empty");
     if (t.task_type == "SWITCH" && !tp.contains("switchResult"))
       return InvalidArgument(where + ": taskParams.switchResult is required");
+    if (t.task_type == "SUB_PROCESS" &&
+        (!tp.contains("processDefinitionCode") || !tp["processDefinitionCode"].is_number_integer()))
+      return InvalidArgument(where + ": taskParams.processDefinitionCode must be a workflow code");
     if (t.task_type == "CONDITIONS" && !tp.contains("conditionResult"))
       return InvalidArgument(where + ": taskParams.conditionResult is required");
     for (const Property& p : t.LocalParams()) {

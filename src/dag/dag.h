@@ -19,6 +19,8 @@ bool IsRunnableTaskType(const std::string& type);
 bool IsKnownButUnsupportedTaskType(const std::string& type);
 // CONDITIONS and SWITCH: run inside the master, choose which downstream branch runs.
 bool IsLogicTaskType(const std::string& type);
+// Task types the master runs itself: the logic types and SUB_PROCESS.
+bool IsMasterTaskType(const std::string& type);
 // The downstream task codes a CONDITIONS or SWITCH task may choose between.
 std::vector<int64_t> BranchTargets(const TaskDefinition& t);
 

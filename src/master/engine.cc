@@ -97,6 +97,15 @@ bool Waiting(WorkflowState s) {
   return s == WorkflowState::kSerialWait || s == WorkflowState::kWaitToRun;
 }
 
+// A sub-workflow instance's link to the task that started it: command_param
+// "ParentWorkflowInstanceId" / "ParentTaskInstanceId" (0 when it has no parent). Its trigger
+// code is the negated parent task instance id, so the child can be found again after a restart.
+std::pair<int64_t, int64_t> ParentOf(const std::string& command_param) {
+  json j = json::parse(command_param.empty() ? "{}" : command_param, nullptr, false);
+  if (!j.is_object()) return {0, 0};
+  return {j.value("ParentWorkflowInstanceId", int64_t{0}), j.value("ParentTaskInstanceId", int64_t{0})};
+}
+
 // How many instances of a backfill run at once: command_param "ComplementParallelism"
 // (1 = serial); 0 when the instance is not part of a backfill.
 int ComplementParallelism(const std::string& command_param) {
@@ -256,6 +265,14 @@ Status Engine::HandleCommand(const Command& c) {
       auto run_set = SelectRunSet(*dag, spec->start_nodes, c.task_depend_type);
       if (!run_set.ok()) return run_set.status();
       serial_type = def->execution_type;
+      if (auto [pwid, ptid] = ParentOf(c.command_param); ptid != 0) {
+        auto parent = runners_.find(pwid);
+        auto row = parent == runners_.end() ? nullptr : parent->second->by_id[ptid];
+        if (!row || IsFinal(row->state))
+          return FailedPrecondition("the SUB_PROCESS task " + std::to_string(ptid) +
+                                    " that asked for this instance no longer runs");
+        wi.is_sub_process = 1;
+      }
       wi.name = def->name + "-1-" + Stamp(now);
       wi.definition_code = def->code;
       wi.definition_version = def->version;
@@ -398,7 +415,7 @@ Status Engine::HandleCommand(const Command& c) {
       TaskInstance* p = ti;
       after_commit_.push_back([this, id, p] {
         auto it = runners_.find(id);
-        if (it != runners_.end() && Active(p->state)) worker_->Reattach(MakeDispatch(*it->second, *p));
+        if (it != runners_.end() && Active(p->state)) ResumeTask(*it->second, *p);
       });
     }
   Evaluate(runner);
@@ -493,7 +510,7 @@ void Engine::Recover() {
       if (!Active(ti->state)) continue;
       TaskInstance* p = ti;
       if (p->state == TaskState::kDelayExecution) p->state = TaskState::kSubmittedSuccess;
-      worker_->Reattach(MakeDispatch(runner, *p));
+      ResumeTask(runner, *p);
     }
     if (runner.wi.state == WorkflowState::kReadyStop) KillRunning(runner);
     if (runner.wi.state == WorkflowState::kSubmittedSuccess)
@@ -690,18 +707,11 @@ void Engine::RunLogicTask(Runner& r, TaskInstance& ti) {
   ti.state = TaskState::kSuccess;
   ti.start_time = ti.end_time = now;
   ti.host = opts_.host;
-  if (!opts_.log_base.empty()) {
-    // The master writes a logic task's log itself: which branches it chose, and why not others.
-    ti.log_path = opts_.log_base + "/" + std::to_string(r.wi.id) + "/" + std::to_string(ti.id) + ".log";
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(ti.log_path).parent_path(), ec);
-    std::ofstream log(ti.log_path, std::ios::app);
-    std::string names;
-    for (int64_t c : chosen)
-      if (r.dag->Has(c)) names += (names.empty() ? "" : ", ") + r.dag->Task(c).name;
-    log << "[INFO] " << FormatDateTime(now) << " - " << ti.task_type << " task " << ti.name
-        << " chose: " << (names.empty() ? "no branch" : names) << "\n";
-  }
+  std::string names;
+  for (int64_t c : chosen)
+    if (r.dag->Has(c)) names += (names.empty() ? "" : ", ") + r.dag->Task(c).name;
+  AppendMasterLog(r, ti, ti.task_type + " task " + ti.name +
+                             " chose: " + (names.empty() ? "no branch" : names));
   r.active.erase(ti.task_code);
   WriteTask(r, ti);
   SkipUnchosen(r, ti.task_code, chosen);
@@ -840,6 +850,10 @@ void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
   if (ti.state != TaskState::kSubmittedSuccess) return;  // killed or paused meanwhile
   if (IsLogicTaskType(ti.task_type)) {
     RunLogicTask(r, ti);  // logic tasks run inside the master (DESIGN.md §3)
+    return;
+  }
+  if (ti.task_type == "SUB_PROCESS") {
+    StartSubWorkflow(r, ti);
     return;
   }
   TaskDispatch d = MakeDispatch(r, ti);
@@ -1014,6 +1028,18 @@ void Engine::KillRunning(Runner& r) {
       WriteTask(r, *ti);
       continue;
     }
+    if (ti->task_type == "SUB_PROCESS") {
+      // Stopping the child instance kills its tasks; its end ends this task (as KILL).
+      if (Runner* child = ChildOf(ti->id)) {
+        StopInstance(*child);
+      } else {
+        ti->state = TaskState::kKill;
+        ti->end_time = now;
+        r.active.erase(code);
+        WriteTask(r, *ti);
+      }
+      continue;
+    }
     int64_t id = ti->id;
     int attempt = ti->retry_times;
     int64_t epoch = r.wi.owner_epoch;
@@ -1048,10 +1074,12 @@ void Engine::ReleaseAfterCommit(Runner& r) {
     auto it = runners_.find(id);
     if (it != runners_.end() && IsFinal(it->second->wi.state)) {
       for (auto& [code, t] : it->second->timers) clock_.Cancel(t);
+      WorkflowInstance done = it->second->wi;
       runners_.erase(it);
       --runner_count_;
       PromoteSerialWaiter(def);
       if (complement) PromoteComplementWaiters(group);
+      if (done.is_sub_process) OnChildFinished(done);
     }
   });
 }
@@ -1105,6 +1133,130 @@ void Engine::StopInstance(Runner& r) {
   MaybeFinish(r);
 }
 
+void Engine::AppendMasterLog(Runner& r, TaskInstance& ti, const std::string& line) {
+  // The master writes the log of a task it runs itself (logic tasks, SUB_PROCESS).
+  if (opts_.log_base.empty()) return;
+  ti.log_path = opts_.log_base + "/" + std::to_string(r.wi.id) + "/" + std::to_string(ti.id) + ".log";
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(ti.log_path).parent_path(), ec);
+  std::ofstream log(ti.log_path, std::ios::app);
+  log << "[INFO] " << FormatDateTime(clock_.NowMs()) << " - " << line << "\n";
+}
+
+Engine::Runner* Engine::ChildOf(int64_t parent_task_id) {
+  for (auto& [id, r] : runners_)
+    if (r->wi.is_sub_process && r->wi.trigger_code == -parent_task_id) return r.get();
+  return nullptr;
+}
+
+void Engine::ResumeTask(Runner& r, TaskInstance& ti) {
+  if (ti.task_type == "SUB_PROCESS") return StartSubWorkflow(r, ti);
+  if (IsLogicTaskType(ti.task_type)) return RunLogicTask(r, ti);
+  worker_->Reattach(MakeDispatch(r, ti));
+}
+
+void Engine::StartSubWorkflow(Runner& r, TaskInstance& ti) {
+  int64_t now = clock_.NowMs();
+  auto fail = [&](const std::string& why) {
+    spdlog::warn("task instance {} ({}): {}", ti.id, ti.name, why);
+    AppendMasterLog(r, ti, why);
+    ti.state = TaskState::kFailure;
+    ti.end_time = now;
+    if (!ti.start_time) ti.start_time = now;
+    r.active.erase(ti.task_code);
+    WriteTask(r, ti);
+    OnTaskFailed(r, ti);
+    EvaluateSuccessors(r, ti.task_code);
+    MaybeFinish(r);
+  };
+  if (r.wi.dry_run) {  // a dry run creates no child instance
+    AppendMasterLog(r, ti, "dry run: no sub-workflow instance is created");
+    ti.state = TaskState::kSuccess;
+    ti.start_time = ti.end_time = now;
+    r.active.erase(ti.task_code);
+    WriteTask(r, ti);
+    EvaluateSuccessors(r, ti.task_code);
+    MaybeFinish(r);
+    return;
+  }
+  auto mark_running = [&] {
+    if (ti.state == TaskState::kRunningExecution) return;
+    ti.state = TaskState::kRunningExecution;
+    ti.start_time = now;
+    ti.host = opts_.host;
+    WriteTask(r, ti);
+  };
+  // Idempotent: a child made before a restart (or still waiting as a command) is reused.
+  if (ChildOf(ti.id)) return mark_running();
+  auto existing = instances_.ListByTrigger(-ti.id);
+  if (existing.ok() && !existing->empty()) {
+    mark_running();
+    if (IsFinal(existing->back().state)) OnChildFinished(existing->back());
+    return;
+  }
+  auto pending = instances_.ListCommands(1000);
+  if (pending.ok())
+    for (const Command& c : *pending)
+      if (c.trigger_code == -ti.id) return mark_running();
+
+  const TaskDefinition& t = r.dag->Task(ti.task_code);
+  int64_t child_code = t.task_params.value("processDefinitionCode", int64_t{0});
+  auto child_def = defs_.GetWorkflow(child_code);
+  if (!child_def.ok()) return fail("sub-workflow " + std::to_string(child_code) + ": " + child_def.status().message());
+  // Parameters flow down: the child's global params take the values the parent task sees.
+  TaskDispatch d = MakeDispatch(r, ti);
+  json start_params = json::object();
+  for (const Property& p : child_def->global_params)
+    if (d.vars.count(p.prop)) start_params[p.prop] = d.vars.at(p.prop);
+  Command c;
+  c.command_type = CommandType::kStartProcess;
+  c.definition_code = child_code;
+  c.project_code = child_def->project_code;
+  c.executor_id = r.wi.executor_id;
+  c.failure_strategy = r.wi.failure_strategy;
+  c.priority = r.wi.priority;
+  c.worker_group = r.wi.worker_group;
+  c.schedule_time = r.wi.schedule_time;
+  c.start_time = now;
+  c.trigger_code = -ti.id;
+  c.command_param = json{{"StartNodeList", json::array()},
+                         {"StartParams", start_params},
+                         {"ParentWorkflowInstanceId", r.wi.id},
+                         {"ParentTaskInstanceId", ti.id}}
+                        .dump();
+  auto inserted = instances_.InsertCommand(c);
+  if (!inserted.ok()) return fail("cannot start the sub-workflow: " + inserted.status().message());
+  AppendMasterLog(r, ti, "SUB_PROCESS task " + ti.name + " starts workflow " + child_def->name +
+                             " (" + std::to_string(child_code) + ")");
+  mark_running();
+  std::lock_guard<std::mutex> l(mu_);
+  commands_pending_ = true;
+}
+
+void Engine::OnChildFinished(const WorkflowInstance& child) {
+  auto [pwid, ptid] = ParentOf(child.command_param);
+  auto it = runners_.find(pwid);
+  if (it == runners_.end()) return;
+  Runner& parent = *it->second;
+  auto row = parent.by_id.find(ptid);
+  if (row == parent.by_id.end() || IsFinal(row->second->state)) return;
+  TaskEvent e;
+  e.type = TaskEventType::kFinished;
+  e.task_instance_id = ptid;
+  e.attempt = row->second->retry_times;
+  e.master_epoch = parent.wi.owner_epoch;
+  e.workflow_instance_id = pwid;
+  e.host = opts_.host;
+  e.time_ms = clock_.NowMs();
+  AppendMasterLog(parent, *row->second, "sub-workflow instance " + std::to_string(child.id) +
+                                            " ended " + Name(child.state));
+  e.state = child.state == WorkflowState::kSuccess  ? TaskState::kSuccess
+            : child.state == WorkflowState::kPause  ? TaskState::kPause
+            : child.state == WorkflowState::kStop   ? TaskState::kKill
+                                                    : TaskState::kFailure;
+  HandleEvent(e);
+}
+
 void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
   auto it = runners_.find(id);
   if (it != runners_.end()) {
@@ -1115,6 +1267,14 @@ void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
         if (s == WorkflowState::kReadyPause) return;
         if (s != WorkflowState::kRunningExecution) break;
         SetWorkflowState(r, WorkflowState::kReadyPause);
+        // Pause is passed down to running sub-workflows; their pause ends their task.
+        for (auto& [code, ti] : r.current)
+          if (ti->task_type == "SUB_PROCESS" && Active(ti->state))
+            if (Runner* child = ChildOf(ti->id);
+                child && child->wi.state == WorkflowState::kRunningExecution) {
+              SetWorkflowState(*child, WorkflowState::kReadyPause);
+              MaybeFinish(*child);
+            }
         MaybeFinish(r);
         return;
       case ExecuteType::kStop:

@@ -77,6 +77,14 @@ class Engine final : public MasterControl, public TaskEventSink {
   std::set<int64_t> ChooseBranches(Runner& r, const TaskInstance& ti);
   void SkipUnchosen(Runner& r, int64_t code, const std::set<int64_t>& chosen);
   void RunLogicTask(Runner& r, TaskInstance& ti);
+  // SUB_PROCESS: creates (or finds again) the child instance; its end ends the task.
+  void StartSubWorkflow(Runner& r, TaskInstance& ti);
+  void OnChildFinished(const WorkflowInstance& child);
+  Runner* ChildOf(int64_t parent_task_id);
+  void AppendMasterLog(Runner& r, TaskInstance& ti, const std::string& line);
+  // Hands an unfinished task back to whoever runs it after a restart or a recover: the worker
+  // for process tasks, the master itself for logic and SUB_PROCESS tasks.
+  void ResumeTask(Runner& r, TaskInstance& ti);
   bool MaySubmit(const Runner& r) const;
   void Submit(Runner& r, int64_t code, TaskState initial);
   void DispatchTask(Runner& r, TaskInstance& ti);

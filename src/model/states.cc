@@ -71,6 +71,7 @@ const std::set<std::pair<T, T>>& TaskEdges() {
       {T::kRunningExecution, T::kFailure},
       {T::kRunningExecution, T::kKill},
       {T::kRunningExecution, T::kNeedFaultTolerance},
+      {T::kRunningExecution, T::kPause},  // a SUB_PROCESS task whose child instance paused
       {T::kFailure, T::kForcedSuccess},
       {T::kKill, T::kForcedSuccess},
       // a paused row is resumed in place by RECOVER_SUSPENDED_PROCESS

@@ -93,23 +93,33 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     p.name = "scenario";
     p.user_id = 1;
     ASSERT_TRUE(store_->CreateProject(p).ok());
+    // Child workflows first (codes 2000, 2001, ...), so SUB_PROCESS tasks can name them.
+    for (size_t i = 0; i < spec_["children"].size(); ++i) {
+      CreateDefinition(spec_["children"][i], 2000 + static_cast<int64_t>(i), "child" + std::to_string(i));
+      if (HasFatalFailure()) return;
+    }
+    CreateDefinition(spec_["workflow"], 1000, "wf");
+  }
+
+  // One definition from a YAML node {tasks: [...], params: {...}, execution_type: ...}. Task
+  // names are unique across the file; codes are handed out in file order.
+  void CreateDefinition(const YAML::Node& spec, int64_t def_code, const std::string& name) {
     WorkflowDefinition d;
-    d.code = 1000;
-    d.name = "wf";
+    d.code = def_code;
+    d.name = name;
     d.project_code = 1;
     d.user_id = 1;
     d.release_state = ReleaseState::kOnline;
-    if (spec_["workflow"]["execution_type"])
-      d.execution_type = *Parse<ExecutionType>(spec_["workflow"]["execution_type"].as<std::string>());
-    for (const auto& kv : spec_["workflow"]["params"]) {
+    if (spec["execution_type"])
+      d.execution_type = *Parse<ExecutionType>(spec["execution_type"].as<std::string>());
+    for (const auto& kv : spec["params"]) {
       Property prop;
       prop.prop = kv.first.as<std::string>();
       prop.value = kv.second.as<std::string>();
       d.global_params.push_back(prop);
     }
-    int64_t next_code = 1;
-    for (const auto& t : spec_["workflow"]["tasks"]) codes_[t["name"].as<std::string>()] = next_code++;
-    for (const auto& t : spec_["workflow"]["tasks"]) {
+    for (const auto& t : spec["tasks"]) codes_[t["name"].as<std::string>()] = next_code_++;
+    for (const auto& t : spec["tasks"]) {
       TaskDefinition td;
       td.name = t["name"].as<std::string>();
       td.code = codes_[td.name];
@@ -133,6 +143,9 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
               {"dependTaskList", {{{"relation", "AND"}, {"dependItemList", items}}}}}},
             {"conditionResult", {{"successNode", succ}, {"failedNode", fail}}}};
       }
+      if (td.task_type == "SUB_PROCESS")
+        td.task_params = {{"localParams", nlohmann::json::array()},
+                          {"processDefinitionCode", 2000 + t["child"].as<int64_t>(0)}};
       if (td.task_type == "SWITCH") {
         nlohmann::json branches = nlohmann::json::array();
         for (const auto& b : t["branches"])
@@ -158,7 +171,7 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
       td.flag = t["flag"].as<std::string>("YES") == "NO" ? Flag::kNo : Flag::kYes;
       d.tasks.push_back(td);
     }
-    for (const auto& t : spec_["workflow"]["tasks"]) {
+    for (const auto& t : spec["tasks"]) {
       int64_t post = codes_[t["name"].as<std::string>()];
       if (!t["deps"] || t["deps"].size() == 0) d.relations.push_back({"", 0, 0, post, 0});
       for (const auto& dep : t["deps"]) d.relations.push_back({"", codes_[dep.as<std::string>()], 0, post, 0});
@@ -178,9 +191,10 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
   }
 
   // Every instance, oldest first.
-  std::vector<WorkflowInstance> Instances() {
+  std::vector<WorkflowInstance> Instances(int64_t definition_code = 1000) {
     InstanceFilter f;
     f.project_code = 1;
+    f.definition_code = definition_code;
     auto page = store_->ListWorkflowInstances(f, {0, 100});
     if (!page.ok()) return {};
     std::vector<WorkflowInstance> out(page->rows.rbegin(), page->rows.rend());
@@ -247,11 +261,14 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
         return wi && Name(wi->state) == want;
       });
     }
-    if (kind == "wait_task") {
+    if (kind == "wait_task" || kind == "wait_child_task") {
+      // wait_child_task looks in the (newest) instance of child workflow #child (default 0).
+      int64_t def = kind == "wait_task" ? 1000 : 2000 + arg["child"].as<int64_t>(0);
       std::string name = arg["name"].as<std::string>(), want = arg["state"].as<std::string>();
       return WaitFor("task " + name + " " + want, [&] {
-        auto wi = Instance();
-        if (!wi) return false;
+        auto all = Instances(def);
+        if (all.empty()) return false;
+        std::optional<WorkflowInstance> wi = all.back();
         auto rows = store_->ListTaskInstances(wi->id);
         if (!rows.ok()) return false;
         for (const auto& t : *rows)
@@ -282,12 +299,39 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     }
   }
 
+  // Rows are compared grouped by task name, each task's attempts in id order: the order
+  // between parallel tasks depends on which process ends first.
+  static std::string Sorted(std::vector<std::pair<std::string, std::string>> v) {
+    std::stable_sort(v.begin(), v.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string s;
+    for (const auto& [n, line] : v) s += line + "\n";
+    return s;
+  }
+  static std::string RowsText(const std::vector<TaskInstance>& rows) {
+    std::vector<std::pair<std::string, std::string>> v;
+    for (const auto& t : rows)
+      v.emplace_back(t.name, t.name + " " + Name(t.state) + " flag=" + Name(t.flag) +
+                                 " retry=" + std::to_string(t.retry_times));
+    return Sorted(v);
+  }
+  static std::string ExpectedText(const YAML::Node& tasks) {
+    std::vector<std::pair<std::string, std::string>> v;
+    for (const auto& t : tasks)
+      v.emplace_back(t["name"].as<std::string>(),
+                     t["name"].as<std::string>() + " " + t["state"].as<std::string>() +
+                         " flag=" + t["flag"].as<std::string>("YES") +
+                         " retry=" + std::to_string(t["retry_times"].as<int>(0)));
+    return Sorted(v);
+  }
+
   FakeClock unused_;
   SystemClock clock_;
   PosixProcessLauncher launcher_;
   std::string dir_;
   YAML::Node spec_;
   std::map<std::string, int64_t> codes_;
+  int64_t next_code_ = 1;
   std::unique_ptr<SqlStore> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Worker> worker_;
@@ -357,26 +401,20 @@ TEST_P(ScenarioTest, EndsAsExpected) {
     EXPECT_EQ(wi->run_times, spec_["expect"]["workflow"]["run_times"].as<int>());
   auto rows = store_->ListTaskInstances(wi->id);
   ASSERT_TRUE(rows.ok());
-  // Rows are compared grouped by task name, each task's attempts in id order: the order
-  // between parallel tasks depends on which process ends first.
-  std::vector<std::pair<std::string, std::string>> got, want;
-  for (const auto& t : *rows)
-    got.emplace_back(t.name, t.name + " " + Name(t.state) + " flag=" + Name(t.flag) +
-                                 " retry=" + std::to_string(t.retry_times));
-  for (const auto& t : spec_["expect"]["tasks"])
-    want.emplace_back(t["name"].as<std::string>(),
-                      t["name"].as<std::string>() + " " + t["state"].as<std::string>() +
-                          " flag=" + t["flag"].as<std::string>("YES") +
-                          " retry=" + std::to_string(t["retry_times"].as<int>(0)));
-  auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
-  std::stable_sort(got.begin(), got.end(), by_name);
-  std::stable_sort(want.begin(), want.end(), by_name);
-  auto text = [](const auto& v) {
-    std::string s;
-    for (const auto& [n, line] : v) s += line + "\n";
-    return s;
-  };
-  EXPECT_EQ(text(got), text(want)) << "task instance rows differ";
+  EXPECT_EQ(RowsText(*rows), ExpectedText(spec_["expect"]["tasks"])) << "task instance rows differ";
+  EXPECT_EQ(wi->is_sub_process, 0);
+  // Child workflows (SUB_PROCESS): how many instances each has, the last one's state and rows.
+  for (size_t i = 0; i < spec_["expect"]["children"].size(); ++i) {
+    const auto& want = spec_["expect"]["children"][i];
+    auto kids = Instances(2000 + static_cast<int64_t>(i));
+    ASSERT_EQ(kids.size(), want["count"].as<size_t>(1)) << "instances of child " << i;
+    if (kids.empty()) continue;
+    EXPECT_EQ(Name(kids.back().state), want["state"].as<std::string>()) << "child " << i;
+    EXPECT_EQ(kids.back().is_sub_process, 1);
+    auto kid_rows = store_->ListTaskInstances(kids.back().id);
+    ASSERT_TRUE(kid_rows.ok());
+    EXPECT_EQ(RowsText(*kid_rows), ExpectedText(want["tasks"])) << "rows of child " << i;
+  }
   // Rows that ran have a log; each first_submit_time is kept across retries.
   for (const auto& t : *rows) {
     if (t.state == TaskState::kSuccess || t.state == TaskState::kFailure)
