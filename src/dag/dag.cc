@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "cron/dependent_dates.h"
 #include "params/params.h"
 
 namespace dsched {
@@ -12,7 +13,7 @@ bool IsRunnableTaskType(const std::string& type) {
 }
 
 bool IsMasterTaskType(const std::string& type) {
-  return IsLogicTaskType(type) || type == "SUB_PROCESS";
+  return IsLogicTaskType(type) || type == "SUB_PROCESS" || type == "DEPENDENT";
 }
 
 bool IsLogicTaskType(const std::string& type) { return type == "CONDITIONS" || type == "SWITCH"; }
@@ -44,7 +45,7 @@ std::vector<int64_t> BranchTargets(const TaskDefinition& t) {
 
 bool IsKnownButUnsupportedTaskType(const std::string& type) {
   static const std::set<std::string> kTypes = {
-      "SQL",     "PROCEDURE",  "HTTP",       "DEPENDENT",
+      "SQL",     "PROCEDURE",  "HTTP",
       "SPARK",      "FLINK",      "MR",          "HIVECLI",   "DATAX",
       "SQOOP",   "SEATUNNEL",  "EMR",        "K8S",         "DATA_QUALITY", "JUPYTER",
       "PIGEON",  "MLFLOW",     "OPENMLDB",   "DVC",         "SAGEMAKER", "CHUNJUN",
@@ -85,6 +86,23 @@ StatusOr<Dag> Dag::Build(const std::vector<TaskDefinition>& tasks,
     if (t.task_type == "SUB_PROCESS" &&
         (!tp.contains("processDefinitionCode") || !tp["processDefinitionCode"].is_number_integer()))
       return InvalidArgument(where + ": taskParams.processDefinitionCode must be a workflow code");
+    if (t.task_type == "DEPENDENT") {
+      const auto& dep = tp.contains("dependence") ? tp["dependence"] : nlohmann::json();
+      if (!dep.is_object() || !dep.contains("dependTaskList") || !dep["dependTaskList"].is_array())
+        return InvalidArgument(where + ": taskParams.dependence.dependTaskList is required");
+      for (size_t g = 0; g < dep["dependTaskList"].size(); ++g) {
+        const auto& group = dep["dependTaskList"][g];
+        const auto& items = group.contains("dependItemList") ? group["dependItemList"] : nlohmann::json();
+        for (size_t i = 0; items.is_array() && i < items.size(); ++i) {
+          std::string w = where + ": dependTaskList[" + std::to_string(g) + "].dependItemList[" +
+                          std::to_string(i) + "]";
+          if (!items[i].contains("definitionCode") || !items[i]["definitionCode"].is_number_integer())
+            return InvalidArgument(w + ".definitionCode must be a workflow code");
+          auto dates = cron::DependentIntervals(items[i].value("dateValue", ""), 0);
+          if (!dates.ok()) return InvalidArgument(w + "." + dates.status().message());
+        }
+      }
+    }
     if (t.task_type == "CONDITIONS" && !tp.contains("conditionResult"))
       return InvalidArgument(where + ": taskParams.conditionResult is required");
     for (const Property& p : t.LocalParams()) {

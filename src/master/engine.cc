@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/time_format.h"
+#include "cron/dependent_dates.h"
 #include "model/json_codec.h"
 #include "model/states.h"
 #include "params/condition.h"
@@ -856,6 +857,10 @@ void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
     StartSubWorkflow(r, ti);
     return;
   }
+  if (ti.task_type == "DEPENDENT") {
+    CheckDependent(r, ti);
+    return;
+  }
   TaskDispatch d = MakeDispatch(r, ti);
   const TaskDefinition& t = r.dag->Task(ti.task_code);
   if (t.timeout_enabled && t.timeout > 0 && t.timeout_strategy &&
@@ -1028,6 +1033,15 @@ void Engine::KillRunning(Runner& r) {
       WriteTask(r, *ti);
       continue;
     }
+    if (ti->task_type == "DEPENDENT") {  // only waiting: nothing to kill but its re-check
+      if (r.timers.count(code)) clock_.Cancel(r.timers[code]);
+      r.timers.erase(code);
+      ti->state = TaskState::kKill;
+      ti->end_time = now;
+      r.active.erase(code);
+      WriteTask(r, *ti);
+      continue;
+    }
     if (ti->task_type == "SUB_PROCESS") {
       // Stopping the child instance kills its tasks; its end ends this task (as KILL).
       if (Runner* child = ChildOf(ti->id)) {
@@ -1151,6 +1165,7 @@ Engine::Runner* Engine::ChildOf(int64_t parent_task_id) {
 
 void Engine::ResumeTask(Runner& r, TaskInstance& ti) {
   if (ti.task_type == "SUB_PROCESS") return StartSubWorkflow(r, ti);
+  if (ti.task_type == "DEPENDENT") return CheckDependent(r, ti);
   if (IsLogicTaskType(ti.task_type)) return RunLogicTask(r, ti);
   worker_->Reattach(MakeDispatch(r, ti));
 }
@@ -1231,6 +1246,130 @@ void Engine::StartSubWorkflow(Runner& r, TaskInstance& ti) {
   mark_running();
   std::lock_guard<std::mutex> l(mu_);
   commands_pending_ = true;
+}
+
+Engine::DependResult Engine::EvaluateDependItem(Runner& r, const nlohmann::json& item,
+                                                std::string* why) {
+  int64_t def_code = item.value("definitionCode", int64_t{0});
+  int64_t task_code = item.value("depTaskCode", int64_t{0});
+  std::string date_value = item.value("dateValue", "");
+  int64_t business = r.wi.schedule_time ? r.wi.schedule_time : r.wi.start_time;
+  auto intervals = cron::DependentIntervals(date_value, business);
+  if (!intervals.ok()) {
+    *why = intervals.status().message();
+    return DependResult::kFailed;
+  }
+  InstanceFilter f;
+  f.project_code = item.value("projectCode", int64_t{0});
+  f.definition_code = def_code;
+  // The newest runs of that workflow; a dependency looks back a month at most.
+  auto runs = instances_.ListWorkflowInstances(f, {0, 500});
+  if (!runs.ok()) {
+    *why = runs.status().message();
+    return DependResult::kWaiting;  // the database will answer again
+  }
+  DependResult worst = DependResult::kSuccess;
+  for (const cron::Interval& in : *intervals) {
+    const WorkflowInstance* running = nullptr;
+    const WorkflowInstance* latest = nullptr;
+    for (const WorkflowInstance& w : runs->rows) {
+      if (w.id == r.wi.id) continue;
+      int64_t t = w.schedule_time ? w.schedule_time : w.start_time;
+      if (t < in.start_ms || t > in.end_ms) continue;
+      if (!IsFinal(w.state)) running = &w;
+      else if (!latest || w.end_time > latest->end_time) latest = &w;
+    }
+    DependResult res;
+    std::string when = FormatDateTime(in.start_ms) + " .. " + FormatDateTime(in.end_ms);
+    if (running) {
+      res = DependResult::kWaiting;
+      *why = "workflow " + std::to_string(def_code) + " still runs for " + when;
+    } else if (!latest) {
+      res = DependResult::kFailed;
+      *why = "no run of workflow " + std::to_string(def_code) + " for " + when;
+    } else if (task_code == 0) {
+      res = latest->state == WorkflowState::kSuccess ? DependResult::kSuccess : DependResult::kFailed;
+      *why = "workflow " + std::to_string(def_code) + " ended " + Name(latest->state) + " for " + when;
+    } else {
+      res = DependResult::kFailed;
+      *why = "task " + std::to_string(task_code) + " did not run in instance " + std::to_string(latest->id);
+      auto rows = instances_.ListTaskInstances(latest->id);
+      if (rows.ok())
+        for (const TaskInstance& t : *rows)
+          if (t.task_code == task_code && t.flag == Flag::kYes) {
+            res = IsSuccess(t.state) ? DependResult::kSuccess
+                  : IsFinal(t.state) ? DependResult::kFailed
+                                     : DependResult::kWaiting;
+            *why = "task " + t.name + " of instance " + std::to_string(latest->id) + " is " +
+                   Name(t.state);
+          }
+    }
+    if (res == DependResult::kFailed) return res;
+    if (res == DependResult::kWaiting) worst = res;
+  }
+  return worst;
+}
+
+void Engine::CheckDependent(Runner& r, TaskInstance& ti) {
+  if (Active(ti.state) && ti.state != TaskState::kRunningExecution) {
+    ti.state = TaskState::kRunningExecution;
+    ti.start_time = clock_.NowMs();
+    ti.host = opts_.host;
+    WriteTask(r, ti);
+  }
+  const auto& dep = r.dag->Task(ti.task_code).task_params["dependence"];
+  // AND: failed if any failed, else waiting if any waits. OR: success if any succeeded, else
+  // waiting if any waits.
+  auto combine = [](const std::string& rel, const std::vector<DependResult>& v) {
+    bool any_fail = false, any_wait = false, any_ok = false;
+    for (DependResult d : v) {
+      any_fail = any_fail || d == DependResult::kFailed;
+      any_wait = any_wait || d == DependResult::kWaiting;
+      any_ok = any_ok || d == DependResult::kSuccess;
+    }
+    if (rel == "OR")
+      return any_ok ? DependResult::kSuccess : any_wait ? DependResult::kWaiting : DependResult::kFailed;
+    return any_fail ? DependResult::kFailed : any_wait ? DependResult::kWaiting : DependResult::kSuccess;
+  };
+  std::vector<DependResult> groups;
+  for (const auto& g : dep["dependTaskList"]) {
+    std::vector<DependResult> items;
+    if (g.contains("dependItemList"))
+      for (const auto& item : g["dependItemList"]) {
+        std::string why;
+        items.push_back(EvaluateDependItem(r, item, &why));
+        AppendMasterLog(r, ti, why);
+      }
+    groups.push_back(combine(g.value("relation", "AND"), items));
+  }
+  DependResult result = combine(dep.value("relation", "AND"), groups);
+  if (result == DependResult::kWaiting) {
+    // Re-checked on a timer: another workflow's progress is not an event of this instance.
+    int64_t every_ms = std::max<int64_t>(1, dep.value("checkInterval", int64_t{10})) * 1000;
+    int64_t id = r.wi.id, code = ti.task_code, tid = ti.id;
+    r.timers[code] = clock_.RunAfter(every_ms, [this, id, code, tid] {
+      Post([this, id, code, tid] {
+        auto it = runners_.find(id);
+        if (it == runners_.end()) return;
+        it->second->timers.erase(code);
+        auto row = it->second->by_id.find(tid);
+        if (row != it->second->by_id.end() && Active(row->second->state))
+          CheckDependent(*it->second, *row->second);
+      });
+    });
+    return;
+  }
+  AppendMasterLog(r, ti, std::string("dependence ") + (result == DependResult::kSuccess ? "met" : "failed"));
+  TaskEvent e;
+  e.type = TaskEventType::kFinished;
+  e.task_instance_id = ti.id;
+  e.attempt = ti.retry_times;
+  e.master_epoch = r.wi.owner_epoch;
+  e.workflow_instance_id = r.wi.id;
+  e.host = opts_.host;
+  e.time_ms = clock_.NowMs();
+  e.state = result == DependResult::kSuccess ? TaskState::kSuccess : TaskState::kFailure;
+  HandleEvent(e);
 }
 
 void Engine::OnChildFinished(const WorkflowInstance& child) {

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/clock.h"
 #include "dag/dag.h"
 #include "rpc/interfaces.h"
@@ -82,6 +84,11 @@ class Engine final : public MasterControl, public TaskEventSink {
   void OnChildFinished(const WorkflowInstance& child);
   Runner* ChildOf(int64_t parent_task_id);
   void AppendMasterLog(Runner& r, TaskInstance& ti, const std::string& line);
+  // DEPENDENT: met when every item's workflow (or task) succeeded in each interval of its
+  // dateValue; waits (re-checked every checkInterval seconds) while one still runs.
+  enum class DependResult { kSuccess, kWaiting, kFailed };
+  DependResult EvaluateDependItem(Runner& r, const nlohmann::json& item, std::string* why);
+  void CheckDependent(Runner& r, TaskInstance& ti);
   // Hands an unfinished task back to whoever runs it after a restart or a recover: the worker
   // for process tasks, the master itself for logic and SUB_PROCESS tasks.
   void ResumeTask(Runner& r, TaskInstance& ti);

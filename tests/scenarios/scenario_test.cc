@@ -143,6 +143,25 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
               {"dependTaskList", {{{"relation", "AND"}, {"dependItemList", items}}}}}},
             {"conditionResult", {{"successNode", succ}, {"failedNode", fail}}}};
       }
+      // DEPENDENT {depends: [{child: 0, date: today, task: name}], relation: AND, check_interval: 1}
+      if (td.task_type == "DEPENDENT") {
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& d : t["depends"]) {
+          nlohmann::json item = {{"projectCode", 1},
+                                 {"definitionCode", 2000 + d["child"].as<int64_t>(0)},
+                                 {"depTaskCode", d["task"] ? codes_[d["task"].as<std::string>()] : 0},
+                                 {"cycle", "day"},
+                                 {"dateValue", d["date"].as<std::string>("today")}};
+          items.push_back(item);
+        }
+        td.task_params = {
+            {"localParams", nlohmann::json::array()},
+            {"dependence",
+             {{"relation", "AND"},
+              {"checkInterval", t["check_interval"].as<int>(1)},
+              {"dependTaskList",
+               {{{"relation", t["relation"].as<std::string>("AND")}, {"dependItemList", items}}}}}}};
+      }
       if (td.task_type == "SUB_PROCESS")
         td.task_params = {{"localParams", nlohmann::json::array()},
                           {"processDefinitionCode", 2000 + t["child"].as<int64_t>(0)}};
@@ -209,7 +228,10 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
 
   void Start(const YAML::Node& a) {
     Command c;
-    c.definition_code = 1000;
+    // {definition: child0} starts child workflow #0 on its own (e.g. an upstream of a DEPENDENT).
+    int64_t def = 1000;
+    if (a["definition"]) def = 2000 + std::stoll(a["definition"].as<std::string>().substr(5));
+    c.definition_code = def;
     c.project_code = 1;
     c.failure_strategy = *Parse<FailureStrategy>(a["failure_strategy"].as<std::string>("CONTINUE"));
     c.task_depend_type = *Parse<TaskDependType>(a["depend"].as<std::string>("TASK_POST"));
@@ -222,10 +244,10 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
       for (const auto& kv : a["params"]) param["StartParams"][kv.first.as<std::string>()] = kv.second.as<std::string>();
     c.command_param = param.dump();
     c.dry_run = a["dry_run"].as<bool>(false) ? 1 : 0;
-    size_t before = Instances().size();
+    size_t before = Instances(def).size();
     ASSERT_TRUE(store_->InsertCommand(c).ok());
     engine_->WakeCommands();
-    WaitFor("the instance", [&] { return Instances().size() > before; });
+    WaitFor("the instance", [&] { return Instances(def).size() > before; });
   }
 
   // A backfill as the API inserts it: one COMPLEMENT_DATA command per date, sharing a trigger
@@ -254,11 +276,13 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     YAML::Node arg = step.begin()->second;
     if (kind == "start") return Start(arg);
     if (kind == "backfill") return Backfill(arg);
-    if (kind == "wait_workflow") {
-      std::string want = arg.as<std::string>();
+    if (kind == "wait_workflow" || kind == "wait_child") {
+      // wait_child: {child: 0, state: SUCCESS}; wait_workflow: STATE (the main workflow).
+      int64_t def = kind == "wait_workflow" ? 1000 : 2000 + arg["child"].as<int64_t>(0);
+      std::string want = kind == "wait_workflow" ? arg.as<std::string>() : arg["state"].as<std::string>();
       return WaitFor("workflow " + want, [&] {
-        auto wi = Instance();
-        return wi && Name(wi->state) == want;
+        auto all = Instances(def);
+        return !all.empty() && Name(all.back().state) == want;
       });
     }
     if (kind == "wait_task" || kind == "wait_child_task") {
@@ -410,7 +434,7 @@ TEST_P(ScenarioTest, EndsAsExpected) {
     ASSERT_EQ(kids.size(), want["count"].as<size_t>(1)) << "instances of child " << i;
     if (kids.empty()) continue;
     EXPECT_EQ(Name(kids.back().state), want["state"].as<std::string>()) << "child " << i;
-    EXPECT_EQ(kids.back().is_sub_process, 1);
+    EXPECT_EQ(kids.back().is_sub_process, want["sub_process"].as<int>(1));
     auto kid_rows = store_->ListTaskInstances(kids.back().id);
     ASSERT_TRUE(kid_rows.ok());
     EXPECT_EQ(RowsText(*kid_rows), ExpectedText(want["tasks"])) << "rows of child " << i;
