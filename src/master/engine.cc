@@ -143,6 +143,16 @@ void Engine::Stop() {
 
 size_t Engine::RunnerCount() { return runner_count_.load(); }
 
+void Engine::Sync() {
+  // Twice: effects of one turn may queue writes that the next turn commits.
+  for (int i = 0; i < 2; ++i) {
+    auto done = std::make_shared<std::promise<void>>();
+    auto fut = done->get_future();
+    Post([this, done] { after_commit_.push_back([done] { done->set_value(); }); });
+    fut.wait();
+  }
+}
+
 void Engine::Post(std::function<void()> fn) {
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -58,6 +58,9 @@ class Engine final : public MasterControl, public TaskEventSink {
 
   // Number of instances held in memory (tests check that finished ones are released).
   size_t RunnerCount();
+  // Returns once everything posted before the call has been handled, committed and its
+  // effects (dispatches, kills) performed. For tests that drive the engine with a FakeClock.
+  void Sync();
 
  private:
   struct Runner;

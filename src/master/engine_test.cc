@@ -1,0 +1,188 @@
+// Engine tests with a FakeClock and a scripted worker: retry intervals, delays and timeouts
+// happen when the clock is advanced, never by sleeping; events are repeated and reordered to
+// show that their handling is idempotent; a fenced-out owner drops its instance.
+#include "master/engine.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <deque>
+#include <mutex>
+
+#include "model/states.h"
+#include "storage/sql/sql_store.h"
+
+namespace dsched {
+namespace {
+
+// Records dispatches and kills; the test answers with events.
+class ScriptedWorker : public WorkerClient {
+ public:
+  Status Dispatch(const TaskDispatch& d) override {
+    std::lock_guard<std::mutex> l(mu_);
+    dispatched.push_back(d);
+    return Status::Ok();
+  }
+  Status Kill(int64_t id, int attempt, int64_t epoch) override {
+    std::lock_guard<std::mutex> l(mu_);
+    killed.push_back(id);
+    return Status::Ok();
+  }
+  Status Reattach(const TaskDispatch& d) override { return Dispatch(d); }
+  std::vector<TaskDispatch> Dispatched() {
+    std::lock_guard<std::mutex> l(mu_);
+    return dispatched;
+  }
+  std::mutex mu_;
+  std::vector<TaskDispatch> dispatched;
+  std::vector<int64_t> killed;
+};
+
+class EngineTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dsched-engine-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto s = SqlStore::Open({dir_ + "/dsched.db", "NORMAL", 2}, clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    EngineOptions eo;
+    eo.epoch = 1;
+    engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
+    engine_->SetWorker(&worker_);
+    ASSERT_TRUE(engine_->Start().ok());
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  // One SHELL task "A", configured by `tune`, started at once.
+  int64_t StartOneTask(const std::function<void(TaskDefinition&)>& tune) {
+    WorkflowDefinition d;
+    d.code = 10;
+    d.name = "wf";
+    d.project_code = 1;
+    TaskDefinition t;
+    t.code = 11;
+    t.name = "A";
+    t.task_type = "SHELL";
+    t.task_params = {{"rawScript", "true"}};
+    tune(t);
+    d.tasks.push_back(t);
+    d.relations.push_back({"", 0, 0, 11, 0});
+    EXPECT_TRUE(store_->CreateWorkflow(d).ok());
+    Command c;
+    c.definition_code = 10;
+    c.project_code = 1;
+    EXPECT_TRUE(store_->InsertCommand(c).ok());
+    engine_->WakeCommands();
+    engine_->Sync();
+    auto page = store_->ListWorkflowInstances({}, {0, 10});
+    EXPECT_TRUE(page.ok() && page->rows.size() == 1);
+    return page->rows.front().id;
+  }
+
+  void Send(const TaskDispatch& d, TaskEventType type, TaskState state) {
+    TaskEvent e;
+    e.type = type;
+    e.task_instance_id = d.task_instance_id;
+    e.attempt = d.attempt;
+    e.master_epoch = d.master_epoch;
+    e.workflow_instance_id = d.workflow_instance_id;
+    e.state = state;
+    e.time_ms = clock_.NowMs();
+    engine_->OnTaskEvent(e);
+    engine_->Sync();
+  }
+
+  std::vector<TaskInstance> Rows(int64_t wi) { return *store_->ListTaskInstances(wi); }
+  WorkflowState StateOf(int64_t wi) { return store_->GetWorkflowInstance(wi)->state; }
+
+  FakeClock clock_;
+  ScriptedWorker worker_;
+  std::string dir_;
+  std::unique_ptr<SqlStore> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, RetryWaitsExactlyItsInterval) {
+  int64_t wi = StartOneTask([](TaskDefinition& t) {
+    t.fail_retry_times = 1;
+    t.fail_retry_interval = 2;  // minutes
+  });
+  ASSERT_EQ(worker_.Dispatched().size(), 1u);
+  TaskDispatch first = worker_.Dispatched()[0];
+  Send(first, TaskEventType::kRunning, TaskState::kRunningExecution);
+  Send(first, TaskEventType::kFinished, TaskState::kFailure);
+  clock_.Advance(2 * 60000 - 1);
+  engine_->Sync();
+  EXPECT_EQ(worker_.Dispatched().size(), 1u) << "retried before the interval";
+  clock_.Advance(1);
+  engine_->Sync();
+  ASSERT_EQ(worker_.Dispatched().size(), 2u);
+  TaskDispatch second = worker_.Dispatched()[1];
+  EXPECT_EQ(second.attempt, 1);
+  EXPECT_NE(second.task_instance_id, first.task_instance_id) << "a retry is a new row";
+  Send(second, TaskEventType::kFinished, TaskState::kSuccess);
+  EXPECT_EQ(StateOf(wi), WorkflowState::kSuccess);
+  auto rows = Rows(wi);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].flag, Flag::kNo);
+  EXPECT_EQ(rows[1].first_submit_time, rows[0].first_submit_time);
+  EXPECT_EQ(rows[1].submit_time - rows[0].submit_time, 2 * 60000);
+  EXPECT_EQ(engine_->RunnerCount(), 0u);
+}
+
+TEST_F(EngineTest, DelayHoldsTheDispatchAndTimeoutTravelsWithIt) {
+  int64_t wi = StartOneTask([](TaskDefinition& t) {
+    t.delay_time = 3;
+    t.timeout_enabled = true;
+    t.timeout = 5;
+    t.timeout_strategy = TimeoutStrategy::kWarnFailed;
+  });
+  EXPECT_EQ(worker_.Dispatched().size(), 0u);
+  EXPECT_EQ(Rows(wi)[0].state, TaskState::kDelayExecution);
+  clock_.Advance(3 * 60000);
+  engine_->Sync();
+  ASSERT_EQ(worker_.Dispatched().size(), 1u);
+  EXPECT_EQ(worker_.Dispatched()[0].timeout_ms, 5 * 60000);
+  EXPECT_TRUE(worker_.Dispatched()[0].timeout_kills);
+}
+
+TEST_F(EngineTest, RepeatedStaleAndForeignEventsChangeNothing) {
+  int64_t wi = StartOneTask([](TaskDefinition&) {});
+  TaskDispatch d = worker_.Dispatched()[0];
+  Send(d, TaskEventType::kRunning, TaskState::kRunningExecution);
+  int64_t started = Rows(wi)[0].start_time;
+  clock_.Advance(5000);
+  Send(d, TaskEventType::kRunning, TaskState::kRunningExecution);  // repeated
+  EXPECT_EQ(Rows(wi)[0].start_time, started);
+  TaskDispatch wrong_attempt = d;
+  wrong_attempt.attempt = 3;
+  Send(wrong_attempt, TaskEventType::kFinished, TaskState::kFailure);
+  TaskDispatch old_epoch = d;
+  old_epoch.master_epoch = 0;
+  Send(old_epoch, TaskEventType::kFinished, TaskState::kFailure);
+  EXPECT_EQ(Rows(wi)[0].state, TaskState::kRunningExecution);
+  Send(d, TaskEventType::kFinished, TaskState::kSuccess);
+  Send(d, TaskEventType::kFinished, TaskState::kFailure);  // after the end: ignored
+  EXPECT_EQ(Rows(wi)[0].state, TaskState::kSuccess);
+  EXPECT_EQ(StateOf(wi), WorkflowState::kSuccess);
+  EXPECT_EQ(worker_.Dispatched().size(), 1u);
+}
+
+TEST_F(EngineTest, AnOwnerFencedOutDropsTheInstance) {
+  int64_t wi = StartOneTask([](TaskDefinition&) {});
+  TaskDispatch d = worker_.Dispatched()[0];
+  // Another master takes the instance over (compare-and-set on owner_epoch).
+  ASSERT_TRUE(store_->TakeOwnership(wi, 1, "other:5678", 2).ok());
+  Send(d, TaskEventType::kFinished, TaskState::kSuccess);
+  EXPECT_EQ(engine_->RunnerCount(), 0u) << "the old owner must let go";
+  EXPECT_EQ(Rows(wi)[0].state, TaskState::kSubmittedSuccess) << "a fenced write landed";
+  EXPECT_EQ(StateOf(wi), WorkflowState::kRunningExecution);
+}
+
+}  // namespace
+}  // namespace dsched
