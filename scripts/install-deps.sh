@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dsched needs to build, test and benchmark, and only those that
 # are missing. Idempotent: a second run installs nothing. Needs root (or sudo) on Debian 12.
+# postgresql-15 and mariadb-server are test servers: the database tests start throwaway
+# instances on loopback (tests/db/services.sh); apt's own instances are never used.
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libsoci-dev libsqlite3-dev sqlite3
+  libsoci-dev libsqlite3-dev sqlite3 libpq-dev libmariadb-dev
+  postgresql-15 mariadb-server mariadb-client
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl python3

@@ -1,3 +1,12 @@
 # Sourced by every task's wrapper before the task's own script, as in DolphinScheduler.
 # Put the environment your tasks need here (JAVA_HOME, HADOOP_HOME, SPARK_HOME, ...).
 export PYTHON_LAUNCHER=${PYTHON_LAUNCHER:-python3}
+
+# The metadata database, as in DolphinScheduler: script/create-dolphinscheduler.sh and
+# script/upgrade-dolphinscheduler.sh source this file, and these variables override
+# conf/datasource.conf (for every dsched process that has them in its environment).
+# Unset: the embedded SQLite database.
+# export DATABASE=${DATABASE:-postgresql}
+# export SPRING_DATASOURCE_URL=${SPRING_DATASOURCE_URL:-jdbc:postgresql://127.0.0.1:5432/dolphinscheduler}
+# export SPRING_DATASOURCE_USERNAME=${SPRING_DATASOURCE_USERNAME:-root}
+# export SPRING_DATASOURCE_PASSWORD=${SPRING_DATASOURCE_PASSWORD:-root}

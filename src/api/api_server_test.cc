@@ -1004,7 +1004,9 @@ TEST_F(ApiServerTest, ComplementInsertsOneCommandPerDateInOrder) {
     EXPECT_EQ(cmds[i].command_type, CommandType::kComplementData);
     EXPECT_EQ(cmds[i].trigger_code, cmds[before].trigger_code);
     EXPECT_EQ(json::parse(cmds[i].command_param).at("ComplementParallelism"), 2);
-    if (i > before) EXPECT_GT(cmds[i].schedule_time, cmds[i - 1].schedule_time);
+    if (i > before) {
+      EXPECT_GT(cmds[i].schedule_time, cmds[i - 1].schedule_time);
+    }
   }
   EXPECT_EQ(FormatDateTime(cmds[before].schedule_time), "2026-01-01 00:00:00");
 

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/client_commands.h"
+#include "cli/db_commands.h"
 #include "cli/standalone.h"
 
 extern char** environ;
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   });
 
   dsched::cli::RegisterClientCommands(app, &exit_code);
+  dsched::cli::RegisterDbCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

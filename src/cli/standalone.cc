@@ -27,10 +27,13 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
 
   s->clock_ = std::make_unique<SystemClock>();
   s->codes_ = std::make_unique<CodeGenerator>(*s->clock_);
-  SqlStoreOptions so;
-  so.sqlite_path = data + "/dsched.db";
-  so.synchronous = cfg.GetString("db.synchronous");
-  DSCHED_ASSIGN_OR_RETURN(s->store_, SqlStore::Open(so, *s->clock_));
+  DSCHED_ASSIGN_OR_RETURN(DbOptions db, DbOptionsFromConfig(cfg));
+  db.sqlite_path = data + "/dsched.db";
+  // The embedded SQLite database is ours to create and upgrade; a shared server's schema is the
+  // operator's (script/create-dolphinscheduler.sh, script/upgrade-dolphinscheduler.sh).
+  SchemaMode mode =
+      db.type == DbType::kSqlite ? SchemaMode::kCreateOrUpgrade : SchemaMode::kRequireCurrent;
+  DSCHED_ASSIGN_OR_RETURN(s->store_, SqlStore::Open(db, *s->clock_, mode));
   DSCHED_RETURN_IF_ERROR(api::EnsureAdminUser(*s->store_, *s->clock_));
 
   // A restarted master takes the next epoch, so writes of the previous run are fenced out.
@@ -64,8 +67,8 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   deps.clock = s->clock_.get();
   deps.codes = s->codes_.get();
   DSCHED_ASSIGN_OR_RETURN(s->api_, api::ApiServer::Create(cfg, deps));
-  spdlog::info("dsched standalone: API on http://{}:{}/dolphinscheduler, data in {}, epoch {}",
-               cfg.GetString("api.host"), s->api_->port(), data, eo.epoch);
+  spdlog::info("dsched standalone: API on http://{}:{}/dolphinscheduler, data in {}, {}, epoch {}",
+               cfg.GetString("api.host"), s->api_->port(), data, Describe(db), eo.epoch);
   return s;
 }
 

@@ -1,6 +1,7 @@
-// `dsched standalone`: every service in one process on the embedded defaults (SQLite under
-// data.dir, in-process worker, REST API). This is the composition root that picks the real
-// implementations of the seams; tests use it to run a whole server in-process.
+// `dsched standalone`: every service in one process (the database of db.*, by default the
+// embedded SQLite under data.dir; in-process worker; REST API). This is the composition root
+// that picks the real implementations of the seams; tests use it to run a whole server
+// in-process.
 #pragma once
 
 #include <memory>

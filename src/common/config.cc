@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 namespace dsched {
 
@@ -15,6 +16,21 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"data.dir", "string", "./data", "where the embedded SQLite database lives"},
       {"db.synchronous", "string", "NORMAL",
        "SQLite synchronous mode: NORMAL survives a process crash (kill -9), FULL also power loss"},
+      {"db.type", "string", "sqlite",
+       "metadata database: sqlite (embedded, <data.dir>/dsched.db), postgresql, or mysql (MySQL "
+       "or MariaDB); environment DATABASE"},
+      {"db.url", "string", "",
+       "JDBC-style URL jdbc:postgresql://HOST[:PORT]/NAME or jdbc:mysql://HOST[:PORT]/NAME; when "
+       "set it gives the type, host, port and name; environment SPRING_DATASOURCE_URL"},
+      {"db.host", "string", "127.0.0.1", "database server host (postgresql, mysql)"},
+      {"db.port", "int", "0", "database server port; 0 = 5432 for postgresql, 3306 for mysql"},
+      {"db.name", "string", "dolphinscheduler", "database name (postgresql, mysql)"},
+      {"db.user", "string", "root", "database user; environment SPRING_DATASOURCE_USERNAME"},
+      {"db.password", "string", "root",
+       "database password; environment SPRING_DATASOURCE_PASSWORD"},
+      {"db.pool_size", "int", "4",
+       "reader connections each process keeps open (one more connection does every write)"},
+      {"db.connect_timeout_s", "int", "10", "give up connecting to the database after this long"},
       {"log.dir", "string", "", "task logs; default <data.dir>/logs"},
       {"exec.basepath", "string", "", "task exec dirs; default <data.dir>/exec"},
       {"env.file", "string", "conf/env/dolphinscheduler_env.sh",
@@ -89,6 +105,23 @@ StatusOr<Config> Config::Load(const std::string& path, char** envp) {
     }
   }
   if (envp) {
+    // DolphinScheduler's own variables (its bin/env/dolphinscheduler_env.sh) first, so that an
+    // existing env file keeps working; DSCHED_* below is more specific and wins.
+    static const std::pair<const char*, const char*> kAliases[] = {
+        {"DATABASE", "db.type"},
+        {"SPRING_DATASOURCE_URL", "db.url"},
+        {"SPRING_DATASOURCE_USERNAME", "db.user"},
+        {"SPRING_DATASOURCE_PASSWORD", "db.password"},
+    };
+    for (const auto& [var, key] : kAliases) {
+      std::string want = std::string(var) + "=";
+      for (char** e = envp; *e; ++e) {
+        if (std::strncmp(*e, want.c_str(), want.size()) == 0 && (*e)[want.size()] != '\0') {
+          Status s = c.Set(key, *e + want.size());
+          if (!s.ok()) return InvalidArgument("environment " + std::string(var) + ": " + s.message());
+        }
+      }
+    }
     for (const auto& k : ConfigKeys()) {
       std::string want = EnvName(k.name) + "=";
       for (char** e = envp; *e; ++e) {

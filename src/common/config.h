@@ -2,6 +2,8 @@
 // and meaning, in one place. Values come from the defaults, then the config file
 // (`key = value` lines, `#` comments), then the environment (DSCHED_ + key upper-cased with
 // dots and dashes as underscores, e.g. DSCHED_API_PORT). Unknown keys in a file are errors.
+// DolphinScheduler's database variables are honoured too (DATABASE, SPRING_DATASOURCE_URL,
+// SPRING_DATASOURCE_USERNAME, SPRING_DATASOURCE_PASSWORD -> db.*), below DSCHED_* in precedence.
 // A Config is a value: build it once in main, pass it down. Thread-compatible.
 #pragma once
 

@@ -32,5 +32,18 @@ TEST(ConfigTest, UnknownKeyAndBadValueNameTheKey) {
   EXPECT_NE(s.message().find("api.port"), std::string::npos);
 }
 
+TEST(ConfigTest, DolphinSchedulerDatabaseVariables) {
+  std::string a = "DATABASE=postgresql", b = "SPRING_DATASOURCE_URL=jdbc:postgresql://h:5433/ds",
+              c = "SPRING_DATASOURCE_USERNAME=u", d = "SPRING_DATASOURCE_PASSWORD=p w",
+              e = "DSCHED_DB_USER=wins", f = "DATABASE_URL=ignored";
+  char* envp[] = {a.data(), b.data(), c.data(), d.data(), e.data(), f.data(), nullptr};
+  auto cfg = Config::Load("", envp);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->GetString("db.type"), "postgresql");
+  EXPECT_EQ(cfg->GetString("db.url"), "jdbc:postgresql://h:5433/ds");
+  EXPECT_EQ(cfg->GetString("db.user"), "wins") << "DSCHED_* is more specific than DATABASE & co.";
+  EXPECT_EQ(cfg->GetString("db.password"), "p w");
+}
+
 }  // namespace
 }  // namespace dsched

@@ -1,7 +1,8 @@
-// Runs every scenario file in tests/scenarios/*.yaml against the real engine, worker and SQLite
-// store in one process (no HTTP). A scenario names a DAG, a list of actions (each optionally
-// waiting for a state first), and the expected final workflow and task instance rows, in the
-// manner of reference/ds-engine-scenarios.md. The format:
+// Runs every scenario file in tests/scenarios/*.yaml against the real engine, worker and store
+// in one process (no HTTP); the store is SQLite unless the environment names another database.
+// A scenario names a DAG, a list of actions (each optionally waiting for a state first), and the
+// expected final workflow and task instance rows, in the manner of
+// reference/ds-engine-scenarios.md. The format:
 //
 //   engine: {minute_ms: 300}          # shortens retry intervals / timeouts / delays
 //   workflow:
@@ -34,15 +35,13 @@
 #include "master/engine.h"
 #include "model/states.h"
 #include "storage/sql/sql_store.h"
+#include "storage/sql/test_databases.h"
 #include "worker/worker.h"
+
+extern char** environ;
 
 namespace dsched {
 namespace {
-
-std::string SourceDir() {
-  const char* s = std::getenv("DSCHED_SOURCE_DIR");
-  return s ? s : ".";
-}
 
 std::vector<std::string> ScenarioFiles() {
   std::vector<std::string> out;
@@ -64,7 +63,19 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     char tmpl[] = "/tmp/dsched-scenario-XXXXXX";
     dir_ = mkdtemp(tmpl);
     spec_ = YAML::LoadFile(SourceDir() + "/tests/scenarios/" + GetParam());
-    auto s = SqlStore::Open({dir_ + "/dsched.db", "NORMAL", 2}, clock_);
+    // The database comes from the environment as for any service (DATABASE,
+    // SPRING_DATASOURCE_URL, ...; tests/db/run_db_tests.sh runs this file on each server);
+    // SQLite in the temp dir by default.
+    auto cfg = Config::Load("", environ);
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    auto db = DbOptionsFromConfig(*cfg);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    if (db->type == DbType::kSqlite) {
+      db->sqlite_path = dir_ + "/dsched.db";
+      db->pool_size = 2;
+    }
+    ASSERT_TRUE(ResetDatabase(*db).ok());
+    auto s = SqlStore::Open(*db, clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
     EngineOptions eo;
@@ -383,9 +394,10 @@ TEST_P(ScenarioTest, EndsAsExpected) {
     for (size_t i = 0; i < want_n; ++i) {
       const auto& want = spec_["expect"]["instances"][i];
       EXPECT_EQ(Name(all[i].state), want["state"].as<std::string>()) << "instance #" << i + 1;
-      if (want["schedule_time"])
+      if (want["schedule_time"]) {
         EXPECT_EQ(FormatDateTime(all[i].schedule_time), want["schedule_time"].as<std::string>())
             << "instance #" << i + 1;
+      }
       EXPECT_GT(all[i].end_time, 0) << "instance #" << i + 1 << " has no end time";
     }
     if (spec_["expect"]["max_concurrent"]) {
@@ -421,8 +433,9 @@ TEST_P(ScenarioTest, EndsAsExpected) {
   WaitFor("runners to be released", [&] { return engine_->RunnerCount() == 0; });
   auto wi = Instance();
   EXPECT_EQ(Name(wi->state), want_state);
-  if (spec_["expect"]["workflow"]["run_times"])
+  if (spec_["expect"]["workflow"]["run_times"]) {
     EXPECT_EQ(wi->run_times, spec_["expect"]["workflow"]["run_times"].as<int>());
+  }
   auto rows = store_->ListTaskInstances(wi->id);
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(RowsText(*rows), ExpectedText(spec_["expect"]["tasks"])) << "task instance rows differ";
@@ -441,8 +454,9 @@ TEST_P(ScenarioTest, EndsAsExpected) {
   }
   // Rows that ran have a log; each first_submit_time is kept across retries.
   for (const auto& t : *rows) {
-    if (t.state == TaskState::kSuccess || t.state == TaskState::kFailure)
+    if (t.state == TaskState::kSuccess || t.state == TaskState::kFailure) {
       EXPECT_FALSE(t.log_path.empty()) << t.name;
+    }
   }
   if (spec_["expect"]["log_contains"]) {
     for (const auto& lc : spec_["expect"]["log_contains"]) {

@@ -1,8 +1,11 @@
 #include "storage/sql/sql_store.h"
 
 #include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <deque>
+#include <functional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -46,15 +49,6 @@ std::string S(const soci::row& r, const std::string& name) {
     default:
       return std::to_string(I(r, name));
   }
-}
-
-Status FromException(const std::exception& e, const char* what) {
-  std::string m = e.what();
-  if (m.find("UNIQUE constraint") != std::string::npos)
-    return AlreadyExists(std::string(what) + ": already exists");
-  if (m.find("database is locked") != std::string::npos)
-    return Unavailable(std::string(what) + ": " + m);
-  return Internal(std::string(what) + ": " + m);
 }
 
 Project ProjectFromRow(const soci::row& r) {
@@ -290,98 +284,193 @@ struct TiBind {
       executor_id;
 };
 
-// "a = :a, b = :b" for an UPDATE of the given column list.
+// A statement run once. On PostgreSQL that is one PQexecParams round trip, where soci's default
+// for a `statement` (prepare, execute, deallocate) would be three; the parameters are bound by
+// the server either way, never spliced into the SQL. Values must outlive Run().
+class Stmt {
+ public:
+  explicit Stmt(soci::session& sql) : st_(sql) {}
+  template <typename T>
+  void exchange(T&& element) {
+    st_.exchange(std::forward<T>(element));
+  }
+  template <typename T>
+  Stmt& Use(const T& v) {
+    st_.exchange(soci::use(v));
+    return *this;
+  }
+  template <typename T>
+  Stmt& Into(T& v) {
+    st_.exchange(soci::into(v));
+    return *this;
+  }
+  template <typename T>
+  Stmt& Into(T& v, soci::indicator& ind) {
+    st_.exchange(soci::into(v, ind));
+    return *this;
+  }
+  // Runs q (fetching the first row into the Into()s, if any); returns the rows affected.
+  long long Run(const std::string& q) {
+    Prepare(q);
+    st_.execute(true);
+    return st_.get_affected_rows();
+  }
+  // Runs q and calls each(row) for every row.
+  template <typename F>
+  void Rows(const std::string& q, F&& each) {
+    soci::row r;
+    st_.exchange(soci::into(r));
+    Prepare(q);
+    if (st_.execute(true)) {
+      do {
+        each(static_cast<const soci::row&>(r));
+      } while (st_.fetch());
+    }
+  }
+
+ private:
+  void Prepare(const std::string& q) {
+    st_.alloc();
+    st_.prepare(q, soci::details::st_one_time_query);
+    st_.define_and_bind();
+  }
+  soci::statement st_;
+};
+
+// "a = :c0, b = :c1" for an UPDATE of the given column list. Named placeholders: PostgreSQL's
+// and MySQL's soci backends understand only those (SQLite's '?' is not portable).
 std::string SetClause(const char* columns) {
   std::string out, cols = columns;
   size_t i = 0;
+  int n = 0;
   while (i < cols.size()) {
     size_t c = cols.find(',', i);
     std::string name = cols.substr(i, c == std::string::npos ? std::string::npos : c - i);
     name.erase(0, name.find_first_not_of(' '));
     if (!out.empty()) out += ", ";
-    out += name + " = ?";
+    out += name + " = :c" + std::to_string(n++);
     i = c == std::string::npos ? cols.size() : c + 1;
   }
   return out;
 }
 
 std::string Placeholders(const char* columns) {
-  std::string out = "?";
+  std::string out = ":c0";
+  int n = 1;
   for (const char* p = columns; *p; ++p)
-    if (*p == ',') out += ", ?";
+    if (*p == ',') out += ", :c" + std::to_string(n++);
   return out;
 }
 
-int64_t LastInsertId(soci::session& sql) {
+// Runs an INSERT (its uses already bound by `bind`) and returns the new row's id: RETURNING on
+// PostgreSQL, which has no "last id" of a connection; the driver's last id elsewhere (no extra
+// round trip on MySQL).
+template <typename Bind>
+int64_t InsertReturningId(soci::session& sql, DbType type, const char* table,
+                          const std::string& insert, Bind&& bind) {
   long long id = 0;
-  sql << "SELECT last_insert_rowid()", soci::into(id);
+  Stmt st(sql);
+  bind(st);
+  if (type == DbType::kPostgres) {
+    st.Into(id);
+    st.Run(insert + " RETURNING id");
+    return id;
+  }
+  st.Run(insert);
+  if (!sql.get_last_insert_id(table, id)) {
+    sql << (type == DbType::kMySql ? "SELECT LAST_INSERT_ID()" : "SELECT last_insert_rowid()"),
+        soci::into(id);
+  }
   return id;
 }
 
-void InsertTaskInstance(soci::session& sql, TaskInstance& t) {
+void InsertTaskInstance(soci::session& sql, DbType type, TaskInstance& t) {
   static const std::string kSql = std::string("INSERT INTO t_ds_task_instance(") + kTiColumns +
                                   ") VALUES(" + Placeholders(kTiColumns) + ")";
   TiBind b(t);
-  soci::statement st(sql);
-  b.Bind(st);
-  st.alloc();
-  st.prepare(kSql);
-  st.define_and_bind();
-  st.execute(true);
-  t.id = LastInsertId(sql);
+  t.id = InsertReturningId(sql, type, "t_ds_task_instance", kSql, [&](Stmt& st) { b.Bind(st); });
 }
 
 long long UpdateTaskInstance(soci::session& sql, const TaskInstance& t) {
-  static const std::string kSql =
-      std::string("UPDATE t_ds_task_instance SET ") + SetClause(kTiColumns) + " WHERE id = ?";
+  static const std::string kSql = std::string("UPDATE t_ds_task_instance SET ") +
+                                  SetClause(kTiColumns) + " WHERE id = :id";
   TiBind b(t);
   long long id = t.id;
-  soci::statement st(sql);
+  Stmt st(sql);
   b.Bind(st);
-  st.exchange(soci::use(id));
-  st.alloc();
-  st.prepare(kSql);
-  st.define_and_bind();
-  st.execute(true);
-  return st.get_affected_rows();
+  st.Use(id);
+  return st.Run(kSql);
 }
 
-// Fenced: updates only while owner_epoch equals `fence`. Returns rows affected.
+// Fenced: updates only while owner_epoch equals `fence`. Returns rows matched (MySQL reports
+// matched, not changed, rows: soci connects with CLIENT_FOUND_ROWS; a conformance test checks).
 long long UpdateWorkflowInstance(soci::session& sql, const WorkflowInstance& w, int64_t fence) {
   static const std::string kSql = std::string("UPDATE t_ds_process_instance SET ") +
-                                  SetClause(kWiColumns) + " WHERE id = ? AND owner_epoch = ?";
+                                  SetClause(kWiColumns) + " WHERE id = :id AND owner_epoch = :f";
   WiBind b(w);
   long long id = w.id, f = fence;
-  soci::statement st(sql);
+  Stmt st(sql);
   b.Bind(st);
-  st.exchange(soci::use(id));
-  st.exchange(soci::use(f));
-  st.alloc();
-  st.prepare(kSql);
-  st.define_and_bind();
-  st.execute(true);
-  return st.get_affected_rows();
+  st.Use(id).Use(f);
+  return st.Run(kSql);
 }
 
-void InsertWorkflowInstance(soci::session& sql, WorkflowInstance& w) {
+void InsertWorkflowInstance(soci::session& sql, DbType type, WorkflowInstance& w) {
   static const std::string kSql = std::string("INSERT INTO t_ds_process_instance(") + kWiColumns +
                                   ") VALUES(" + Placeholders(kWiColumns) + ")";
   WiBind b(w);
-  soci::statement st(sql);
-  b.Bind(st);
-  st.alloc();
-  st.prepare(kSql);
-  st.define_and_bind();
-  st.execute(true);
-  w.id = LastInsertId(sql);
+  w.id = InsertReturningId(sql, type, "t_ds_process_instance", kSql, [&](Stmt& st) { b.Bind(st); });
 }
 
-template <typename T, typename F>
-StatusOr<std::vector<T>> Query(soci::session& sql, const std::string& q, F from_row) {
+// The AND of the filters a list page asked for. Only the active ones go into the SQL, so every
+// database can use the index of the filter (a "(:x = 0 OR col = :x)" form defeats them all),
+// and each value is a bound parameter. Values live in deques: soci keeps their addresses.
+class Where {
+ public:
+  void Int(const std::string& clause, long long v) {
+    ints_.push_back(v);
+    Add(clause, [this, i = ints_.size() - 1](Stmt& st) { st.Use(ints_[i]); });
+  }
+  void Str(const std::string& clause, std::string v) {
+    strs_.push_back(std::move(v));
+    Add(clause, [this, i = strs_.size() - 1](Stmt& st) { st.Use(strs_[i]); });
+  }
+  const std::string& sql() const { return sql_; }
+  void Bind(Stmt& st) {
+    for (auto& b : binds_) b(st);
+  }
+
+ private:
+  void Add(const std::string& clause, std::function<void(Stmt&)> bind) {
+    sql_ += (sql_.empty() ? " WHERE " : " AND ") + clause;
+    binds_.push_back(std::move(bind));
+  }
+  std::string sql_;
+  std::deque<long long> ints_;
+  std::deque<std::string> strs_;
+  std::vector<std::function<void(Stmt&)>> binds_;
+};
+
+// Case-insensitive "name contains" on every database (SQLite's LIKE already is, PostgreSQL's is
+// not, MySQL's depends on the collation, ours is _bin), as DolphinScheduler on MySQL behaves.
+constexpr const char* kNameLike = "LOWER(name) LIKE LOWER(:like)";
+
+template <typename T, typename F, typename... Args>
+std::vector<T> Query(soci::session& sql, const std::string& q, F from_row, const Args&... args) {
   std::vector<T> out;
-  soci::rowset<soci::row> rs = sql.prepare << q;
-  for (const auto& r : rs) out.push_back(from_row(r));
+  Stmt st(sql);
+  (st.Use(args), ...);
+  st.Rows(q, [&](const soci::row& r) { out.push_back(from_row(r)); });
   return out;
+}
+
+long long Count(soci::session& sql, const std::string& q, Where& w) {
+  long long total = 0;
+  Stmt st(sql);
+  w.Bind(st);
+  st.Into(total);
+  st.Run(q + w.sql());
+  return total;
 }
 
 }  // namespace
@@ -407,32 +496,78 @@ class SqlStore::ReaderLease {
   std::unique_ptr<soci::session> session_;
 };
 
-StatusOr<std::unique_ptr<SqlStore>> SqlStore::Open(const SqlStoreOptions& opts,
-                                                   const Clock& clock) {
-  if (opts.synchronous != "NORMAL" && opts.synchronous != "FULL" && opts.synchronous != "OFF")
-    return InvalidArgument("db.synchronous: expected NORMAL, FULL or OFF, got '" +
-                           opts.synchronous + "'");
-  std::unique_ptr<SqlStore> s(new SqlStore(clock));
-  std::string conn = "db=" + opts.sqlite_path + " timeout=30";
-  try {
-    s->writer_ = std::make_unique<soci::session>(*soci::factory_sqlite3(), conn);
-    *s->writer_ << "PRAGMA journal_mode=WAL";
-    *s->writer_ << ("PRAGMA synchronous=" + opts.synchronous);
-    *s->writer_ << "PRAGMA foreign_keys=OFF";
-    DSCHED_RETURN_IF_ERROR(ApplyMigrations(*s->writer_, SqliteMigrations()));
-    for (int i = 0; i < std::max(1, opts.readers); ++i) {
-      auto r = std::make_unique<soci::session>(*soci::factory_sqlite3(), conn);
-      *r << "PRAGMA query_only=1";
-      s->readers_.push_back(std::move(r));
-    }
-  } catch (const std::exception& e) {
-    return Unavailable("cannot open SQLite database " + opts.sqlite_path + ": " + e.what());
+StatusOr<std::unique_ptr<SqlStore>> SqlStore::Open(const DbOptions& opts, const Clock& clock,
+                                                   SchemaMode mode) {
+  std::unique_ptr<SqlStore> s(new SqlStore(opts, clock));
+  DSCHED_ASSIGN_OR_RETURN(s->writer_, Connect(opts, /*read_only=*/false));
+  DSCHED_ASSIGN_OR_RETURN(int version, ReadSchemaVersion(*s->writer_, opts.type));
+  const int newest = NewestSchemaVersion();
+  const std::string where = " in the " + Describe(opts);
+  if (version > newest)
+    return FailedPrecondition("schema version " + std::to_string(version) + where +
+                              " is newer than this dsched knows (" + std::to_string(newest) +
+                              "): it was written by a newer dsched; run that one");
+  if (mode == SchemaMode::kRequireCurrent && version == 0)
+    return FailedPrecondition("no dsched schema" + where +
+                              ": create it with script/create-dolphinscheduler.sh "
+                              "(dsched db create)");
+  if (mode == SchemaMode::kRequireCurrent && version < newest)
+    return FailedPrecondition("schema version " + std::to_string(version) + where +
+                              " is older than this dsched's " + std::to_string(newest) +
+                              ": upgrade it with script/upgrade-dolphinscheduler.sh "
+                              "(dsched db upgrade)");
+  if (version == 0) {
+    Status c = CreateSchema(*s->writer_, opts.type);
+    if (!c.ok()) return Status(c.code(), c.message() + where);
+  } else if (version < newest) {
+    auto u = UpgradeSchema(*s->writer_, opts.type);
+    if (!u.ok()) return Status(u.status().code(), u.status().message() + where);
+    spdlog::info("upgraded the schema{} from version {} to {}", where, u->from, u->to);
+  }
+  for (int i = 0; i < opts.pool_size; ++i) {
+    DSCHED_ASSIGN_OR_RETURN(auto r, Connect(opts, /*read_only=*/true));
+    s->readers_.push_back(std::move(r));
   }
   return s;
 }
 
-SqlStore::SqlStore(const Clock& clock) : clock_(clock) {}
+SqlStore::SqlStore(const DbOptions& opts, const Clock& clock) : opts_(opts), clock_(clock) {}
 SqlStore::~SqlStore() = default;
+
+Status SqlStore::Fail(soci::session& sql, const std::exception& e, const std::string& what) {
+  std::string m = OneLine(e.what());
+  if (opts_.type != DbType::kSqlite) {
+    bool connected = true;
+    try {
+      connected = sql.is_connected();  // a round trip; only on this error path
+    } catch (const std::exception&) {
+      connected = false;
+    }
+    if (!connected) {
+      if (!outage_.exchange(true))
+        spdlog::warn("lost the connection to the {}: {}; reconnecting", Describe(opts_), m);
+      try {
+        sql.reconnect();
+        ApplySessionSettings(sql, opts_, &sql != writer_.get());
+        if (outage_.exchange(false)) spdlog::info("reconnected to the {}", Describe(opts_));
+      } catch (const std::exception&) {
+        // Still down: the next failure on this connection tries again.
+      }
+      return Unavailable(what + ": the database is unreachable: " + m);
+    }
+  }
+  if (m.find("UNIQUE constraint") != std::string::npos ||       // SQLite
+      m.find("duplicate key value") != std::string::npos ||     // PostgreSQL
+      m.find("Duplicate entry") != std::string::npos)           // MySQL
+    return AlreadyExists(what + ": already exists");
+  if (m.find("database is locked") != std::string::npos ||      // SQLite
+      m.find("deadlock detected") != std::string::npos ||       // PostgreSQL
+      m.find("could not serialize") != std::string::npos ||
+      m.find("Deadlock found") != std::string::npos ||          // MySQL
+      m.find("Lock wait timeout") != std::string::npos)
+    return Unavailable(what + ": " + m);
+  return Internal(what + ": " + m);
+}
 
 // ---------------------------------------------------------------- projects
 
@@ -441,14 +576,15 @@ StatusOr<Project> SqlStore::CreateProject(Project p) {
   try {
     long long code = p.code, uid = p.user_id, ct = clock_.NowMs();
     p.create_time = p.update_time = ct;
-    *writer_ << "INSERT INTO t_ds_project(code, name, description, user_id, create_time, "
-                "update_time) VALUES(:c, :n, :d, :u, :t1, :t2)",
-        soci::use(code), soci::use(p.name), soci::use(p.description), soci::use(uid),
-        soci::use(ct), soci::use(ct);
-    p.id = LastInsertId(*writer_);
+    p.id = InsertReturningId(*writer_, opts_.type, "t_ds_project",
+                             "INSERT INTO t_ds_project(code, name, description, user_id, "
+                             "create_time, update_time) VALUES(:c, :n, :d, :u, :t1, :t2)",
+                             [&](Stmt& st) {
+                               st.Use(code).Use(p.name).Use(p.description).Use(uid).Use(ct).Use(ct);
+                             });
     return p;
   } catch (const std::exception& e) {
-    return FromException(e, ("project " + p.name).c_str());
+    return Fail(*writer_, e, "project " + p.name);
   }
 }
 
@@ -459,25 +595,25 @@ static const char* kProjectSelect =
 StatusOr<Project> SqlStore::GetProject(int64_t code) {
   ReaderLease sql(*this);
   try {
-    auto rows = Query<Project>(*sql, std::string(kProjectSelect) + "WHERE p.code = " +
-                                         std::to_string(code), ProjectFromRow);
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return NotFound("project " + std::to_string(code) + " not found");
-    return rows->front();
+    long long c = code;
+    auto rows = Query<Project>(*sql, std::string(kProjectSelect) + "WHERE p.code = :c",
+                               ProjectFromRow, c);
+    if (rows.empty()) return NotFound("project " + std::to_string(code) + " not found");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get project");
+    return Fail(*sql, e, "get project");
   }
 }
 
 StatusOr<Project> SqlStore::GetProjectByName(const std::string& name) {
   ReaderLease sql(*this);
   try {
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << std::string(kProjectSelect) + "WHERE p.name = :n", soci::use(name));
-    for (const auto& r : rs) return ProjectFromRow(r);
-    return NotFound("project " + name + " not found");
+    auto rows = Query<Project>(*sql, std::string(kProjectSelect) + "WHERE p.name = :n",
+                               ProjectFromRow, name);
+    if (rows.empty()) return NotFound("project " + name + " not found");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get project");
+    return Fail(*sql, e, "get project");
   }
 }
 
@@ -486,19 +622,19 @@ StatusOr<PageResult<Project>> SqlStore::ListProjects(const std::string& search, 
   try {
     PageResult<Project> out;
     std::string like = "%" + search + "%";
-    long long total = 0;
-    *sql << "SELECT COUNT(*) FROM t_ds_project WHERE name LIKE :s", soci::use(like),
-        soci::into(total);
+    long long total = 0, lim = page.limit, off = page.offset;
+    Stmt count(*sql);
+    count.Use(like).Into(total);
+    count.Run("SELECT COUNT(*) FROM t_ds_project WHERE LOWER(name) LIKE LOWER(:s)");
     out.total = total;
-    long long lim = page.limit, off = page.offset;
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << std::string(kProjectSelect) +
-                               "WHERE p.name LIKE :s ORDER BY p.id DESC LIMIT :l OFFSET :o",
-         soci::use(like), soci::use(lim), soci::use(off));
-    for (const auto& r : rs) out.rows.push_back(ProjectFromRow(r));
+    out.rows = Query<Project>(*sql,
+                              std::string(kProjectSelect) +
+                                  "WHERE LOWER(p.name) LIKE LOWER(:s) ORDER BY p.id DESC "
+                                  "LIMIT :l OFFSET :o",
+                              ProjectFromRow, like, lim, off);
     return out;
   } catch (const std::exception& e) {
-    return FromException(e, "list projects");
+    return Fail(*sql, e, "list projects");
   }
 }
 
@@ -520,12 +656,6 @@ Status SqlStore::WriteVersion(soci::session& sql, WorkflowDefinition& def,
     t.project_code = def.project_code;
     if (!t.user_id) t.user_id = def.user_id;
     auto it = old.find(t.code);
-    int max_version = 0;
-    long long tc = t.code;
-    soci::indicator ind;
-    sql << "SELECT MAX(version) FROM t_ds_task_definition_log WHERE code = :c", soci::use(tc),
-        soci::into(max_version, ind);
-    if (ind != soci::i_ok) max_version = 0;
     if (it != old.end()) {
       TaskDefinition a = *it->second, b = t;
       a.version = b.version = 0;
@@ -538,15 +668,22 @@ Status SqlStore::WriteVersion(soci::session& sql, WorkflowDefinition& def,
         continue;
       }
     }
-    t.version = max_version + 1;
+    long long tc = t.code;
+    long long max_version = 0;
+    soci::indicator ind = soci::i_null;
+    Stmt mv(sql);
+    mv.Use(tc).Into(max_version, ind);
+    mv.Run("SELECT MAX(version) FROM t_ds_task_definition_log WHERE code = :c");
+    if (ind != soci::i_ok) max_version = 0;
+    t.version = static_cast<int>(max_version) + 1;
     t.create_time = t.create_time ? t.create_time : now;
     t.update_time = now;
     std::string body = TaskDefinitionToJson(t).dump();
     long long tpc = t.project_code, tct = t.create_time, tut = t.update_time;
-    sql << "INSERT INTO t_ds_task_definition_log(code, version, name, project_code, task_type, "
-           "body, create_time, update_time) VALUES(:c, :v, :n, :p, :t, :b, :ct, :ut)",
-        soci::use(tc), soci::use(t.version), soci::use(t.name), soci::use(tpc),
-        soci::use(t.task_type), soci::use(body), soci::use(tct), soci::use(tut);
+    Stmt ins(sql);
+    ins.Use(tc).Use(t.version).Use(t.name).Use(tpc).Use(t.task_type).Use(body).Use(tct).Use(tut);
+    ins.Run("INSERT INTO t_ds_task_definition_log(code, version, name, project_code, task_type, "
+            "body, create_time, update_time) VALUES(:c, :v, :n, :p, :t, :b, :ct, :ut)");
   }
   std::map<int64_t, int> versions;
   for (const auto& t : def.tasks) versions[t.code] = t.version;
@@ -555,39 +692,41 @@ Status SqlStore::WriteVersion(soci::session& sql, WorkflowDefinition& def,
     r.post_task_version = versions[r.post_task_code];
     long long pre = r.pre_task_code, post = r.post_task_code;
     std::string cp = r.condition_params.dump();
-    sql << "INSERT INTO t_ds_process_task_relation_log(process_definition_code, "
-           "process_definition_version, project_code, name, pre_task_code, pre_task_version, "
-           "post_task_code, post_task_version, condition_type, condition_params, create_time) "
-           "VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)",
-        soci::use(code), soci::use(def.version), soci::use(pc), soci::use(r.name), soci::use(pre),
-        soci::use(r.pre_task_version), soci::use(post), soci::use(r.post_task_version),
-        soci::use(r.condition_type), soci::use(cp), soci::use(now);
+    Stmt ins(sql);
+    ins.Use(code).Use(def.version).Use(pc).Use(r.name).Use(pre).Use(r.pre_task_version).Use(post)
+        .Use(r.post_task_version).Use(r.condition_type).Use(cp).Use(now);
+    ins.Run("INSERT INTO t_ds_process_task_relation_log(process_definition_code, "
+            "process_definition_version, project_code, name, pre_task_code, pre_task_version, "
+            "post_task_code, post_task_version, condition_type, condition_params, create_time) "
+            "VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k)");
   }
-  sql << "INSERT INTO t_ds_process_definition_log(code, name, version, description, "
-         "project_code, release_state, global_params, locations, timeout, execution_type, "
-         "warning_group_id, user_id, create_time, update_time) "
-         "VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k, :l, :m, :n)",
-      soci::use(code), soci::use(def.name), soci::use(def.version), soci::use(def.description),
-      soci::use(pc), soci::use(rs), soci::use(gp), soci::use(def.locations),
-      soci::use(def.timeout), soci::use(et), soci::use(wg), soci::use(uid), soci::use(ct),
-      soci::use(now);
+  {
+    Stmt log(sql);
+    log.Use(code).Use(def.name).Use(def.version).Use(def.description).Use(pc).Use(rs).Use(gp)
+        .Use(def.locations).Use(def.timeout).Use(et).Use(wg).Use(uid).Use(ct).Use(now);
+    log.Run("INSERT INTO t_ds_process_definition_log(code, name, version, description, "
+            "project_code, release_state, global_params, locations, timeout, execution_type, "
+            "warning_group_id, user_id, create_time, update_time) "
+            "VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k, :l, :m, :n)");
+  }
   if (previous) {
-    sql << "UPDATE t_ds_process_definition SET name = :a, version = :b, description = :c, "
+    Stmt up(sql);
+    up.Use(def.name).Use(def.version).Use(def.description).Use(rs).Use(gp).Use(def.locations)
+        .Use(def.timeout).Use(et).Use(wg).Use(now).Use(code);
+    up.Run("UPDATE t_ds_process_definition SET name = :a, version = :b, description = :c, "
            "release_state = :d, global_params = :e, locations = :f, timeout = :g, "
-           "execution_type = :h, warning_group_id = :i, update_time = :j WHERE code = :k",
-        soci::use(def.name), soci::use(def.version), soci::use(def.description), soci::use(rs),
-        soci::use(gp), soci::use(def.locations), soci::use(def.timeout), soci::use(et),
-        soci::use(wg), soci::use(now), soci::use(code);
+           "execution_type = :h, warning_group_id = :i, update_time = :j WHERE code = :k");
   } else {
-    sql << "INSERT INTO t_ds_process_definition(code, name, version, description, "
-           "project_code, release_state, global_params, locations, timeout, execution_type, "
-           "warning_group_id, user_id, create_time, update_time) "
-           "VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k, :l, :m, :n)",
-        soci::use(code), soci::use(def.name), soci::use(def.version),
-        soci::use(def.description), soci::use(pc), soci::use(rs), soci::use(gp),
-        soci::use(def.locations), soci::use(def.timeout), soci::use(et), soci::use(wg),
-        soci::use(uid), soci::use(ct), soci::use(now);
-    def.id = LastInsertId(sql);
+    def.id = InsertReturningId(
+        sql, opts_.type, "t_ds_process_definition",
+        "INSERT INTO t_ds_process_definition(code, name, version, description, project_code, "
+        "release_state, global_params, locations, timeout, execution_type, warning_group_id, "
+        "user_id, create_time, update_time) "
+        "VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, :j, :k, :l, :m, :n)",
+        [&](Stmt& st) {
+          st.Use(code).Use(def.name).Use(def.version).Use(def.description).Use(pc).Use(rs).Use(gp)
+              .Use(def.locations).Use(def.timeout).Use(et).Use(wg).Use(uid).Use(ct).Use(now);
+        });
   }
   return Status::Ok();
 }
@@ -595,11 +734,10 @@ Status SqlStore::WriteVersion(soci::session& sql, WorkflowDefinition& def,
 StatusOr<WorkflowDefinition> SqlStore::CreateWorkflow(WorkflowDefinition def) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
-    long long pc = def.project_code;
-    int n = 0;
-    *writer_ << "SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND "
-                "name = :n",
-        soci::use(pc), soci::use(def.name), soci::into(n);
+    long long pc = def.project_code, n = 0;
+    Stmt dup(*writer_);
+    dup.Use(pc).Use(def.name).Into(n);
+    dup.Run("SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND name = :n");
     if (n) return AlreadyExists("process definition name " + def.name + " already exists");
     soci::transaction tx(*writer_);
     def.version = 1;
@@ -608,7 +746,7 @@ StatusOr<WorkflowDefinition> SqlStore::CreateWorkflow(WorkflowDefinition def) {
     tx.commit();
     return def;
   } catch (const std::exception& e) {
-    return FromException(e, ("workflow " + def.name).c_str());
+    return Fail(*writer_, e, "workflow " + def.name);
   }
 }
 
@@ -617,64 +755,75 @@ StatusOr<WorkflowDefinition> SqlStore::UpdateWorkflow(WorkflowDefinition def) {
   if (!prev.ok()) return prev.status();
   std::lock_guard<std::mutex> l(write_mu_);
   try {
-    long long pc = def.project_code, code = def.code;
-    int n = 0;
-    *writer_ << "SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND "
-                "name = :n AND code <> :c",
-        soci::use(pc), soci::use(def.name), soci::use(code), soci::into(n);
+    long long pc = def.project_code, code = def.code, n = 0;
+    Stmt dup(*writer_);
+    dup.Use(pc).Use(def.name).Use(code).Into(n);
+    dup.Run("SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND "
+            "name = :n AND code <> :c");
     if (n) return AlreadyExists("process definition name " + def.name + " already exists");
     soci::transaction tx(*writer_);
-    int max_version = 0;
-    *writer_ << "SELECT MAX(version) FROM t_ds_process_definition_log WHERE code = :c",
-        soci::use(code), soci::into(max_version);
-    def.version = max_version + 1;
+    long long max_version = 0;
+    soci::indicator ind = soci::i_null;
+    Stmt mv(*writer_);
+    mv.Use(code).Into(max_version, ind);
+    mv.Run("SELECT MAX(version) FROM t_ds_process_definition_log WHERE code = :c");
+    def.version = static_cast<int>(ind == soci::i_ok ? max_version : 0) + 1;
     def.id = prev->id;
     def.create_time = prev->create_time;
     DSCHED_RETURN_IF_ERROR(WriteVersion(*writer_, def, &*prev));
     tx.commit();
     return def;
   } catch (const std::exception& e) {
-    return FromException(e, ("workflow " + def.name).c_str());
+    return Fail(*writer_, e, "workflow " + def.name);
   }
 }
 
 StatusOr<WorkflowDefinition> SqlStore::LoadDag(soci::session& sql, WorkflowDefinition def) {
-  long long code = def.code;
-  soci::rowset<soci::row> rels =
-      (sql.prepare << "SELECT * FROM t_ds_process_task_relation_log WHERE "
-                      "process_definition_code = :c AND process_definition_version = :v "
-                      "ORDER BY id",
-       soci::use(code), soci::use(def.version));
-  std::vector<std::pair<int64_t, int>> task_keys;
-  for (const auto& r : rels) {
-    TaskRelation rel;
-    rel.name = S(r, "name");
-    rel.pre_task_code = I(r, "pre_task_code");
-    rel.pre_task_version = static_cast<int>(I(r, "pre_task_version"));
-    rel.post_task_code = I(r, "post_task_code");
-    rel.post_task_version = static_cast<int>(I(r, "post_task_version"));
-    rel.condition_type = S(r, "condition_type");
-    rel.condition_params = json::parse(S(r, "condition_params"), nullptr, false);
-    if (rel.condition_params.is_discarded()) rel.condition_params = json::object();
-    def.relations.push_back(rel);
-    task_keys.emplace_back(rel.post_task_code, rel.post_task_version);
-  }
-  std::set<std::pair<int64_t, int>> seen;
-  for (const auto& [tc, tv] : task_keys) {
-    if (!seen.insert({tc, tv}).second) continue;
-    long long c = tc;
-    int v = tv;
+  // One query for the edges and the task definitions they point at: a 10,000-task DAG is one
+  // round trip, not 10,000 (which on a server database was most of a run's start-up time).
+  long long code = def.code, version = def.version;
+  struct Body {
+    int64_t code;
+    int version;
+    bool found;
+    int64_t id;
     std::string body;
-    long long id = 0;
-    soci::indicator ind;
-    sql << "SELECT id, body FROM t_ds_task_definition_log WHERE code = :c AND version = :v",
-        soci::use(c), soci::use(v), soci::into(id), soci::into(body, ind);
-    if (ind != soci::i_ok) return Internal("task definition " + std::to_string(tc) + " v" +
-                                           std::to_string(tv) + " is missing");
-    auto t = TaskDefinitionFromJson(json::parse(body), "stored task");
+  };
+  std::vector<Body> bodies;
+  std::set<std::pair<int64_t, int>> seen;
+  Stmt rels(sql);
+  rels.Use(code).Use(version);
+  rels.Rows("SELECT r.name, r.pre_task_code, r.pre_task_version, r.post_task_code, "
+            "r.post_task_version, r.condition_type, r.condition_params, t.id AS task_id, "
+            "t.body AS task_body FROM t_ds_process_task_relation_log r "
+            "LEFT JOIN t_ds_task_definition_log t ON t.code = r.post_task_code AND "
+            "t.version = r.post_task_version "
+            "WHERE r.process_definition_code = :c AND r.process_definition_version = :v "
+            "ORDER BY r.id",
+            [&](const soci::row& r) {
+              TaskRelation rel;
+              rel.name = S(r, "name");
+              rel.pre_task_code = I(r, "pre_task_code");
+              rel.pre_task_version = static_cast<int>(I(r, "pre_task_version"));
+              rel.post_task_code = I(r, "post_task_code");
+              rel.post_task_version = static_cast<int>(I(r, "post_task_version"));
+              rel.condition_type = S(r, "condition_type");
+              rel.condition_params = json::parse(S(r, "condition_params"), nullptr, false);
+              if (rel.condition_params.is_discarded()) rel.condition_params = json::object();
+              def.relations.push_back(rel);
+              if (!seen.insert({rel.post_task_code, rel.post_task_version}).second) return;
+              bool found = r.get_indicator("task_body") == soci::i_ok;
+              bodies.push_back({rel.post_task_code, rel.post_task_version, found,
+                                found ? I(r, "task_id") : 0, found ? S(r, "task_body") : ""});
+            });
+  for (const Body& b : bodies) {
+    std::string key = std::to_string(b.code) + " v" + std::to_string(b.version);
+    if (!b.found) return Internal("task definition " + key + " is missing");
+    json j = json::parse(b.body, nullptr, false);
+    if (j.is_discarded()) return Internal("task definition " + key + " is not JSON");
+    auto t = TaskDefinitionFromJson(j, "stored task");
     if (!t.ok()) return t.status();
-    t->id = id;
-    json j = json::parse(body);
+    t->id = b.id;
     t->project_code = j.value("projectCode", int64_t{0});
     t->user_id = j.value("userId", int64_t{0});
     t->create_time = ParseDateTime(j.value("createTime", "")).value_or(0);
@@ -687,27 +836,30 @@ StatusOr<WorkflowDefinition> SqlStore::LoadDag(soci::session& sql, WorkflowDefin
 StatusOr<WorkflowDefinition> SqlStore::GetWorkflow(int64_t code) {
   ReaderLease sql(*this);
   try {
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_process_definition WHERE code = " +
-                               std::to_string(code));
-    for (const auto& r : rs) return LoadDag(*sql, DefinitionFromRow(r));
-    return NotFound("process definition " + std::to_string(code) + " does not exist");
+    long long c = code;
+    auto rows = Query<WorkflowDefinition>(
+        *sql, "SELECT * FROM t_ds_process_definition WHERE code = :c", DefinitionFromRow, c);
+    if (rows.empty())
+      return NotFound("process definition " + std::to_string(code) + " does not exist");
+    return LoadDag(*sql, rows.front());
   } catch (const std::exception& e) {
-    return FromException(e, "get workflow");
+    return Fail(*sql, e, "get workflow");
   }
 }
 
 StatusOr<WorkflowDefinition> SqlStore::GetWorkflowVersion(int64_t code, int version) {
   ReaderLease sql(*this);
   try {
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_process_definition_log WHERE code = " +
-                               std::to_string(code) + " AND version = " + std::to_string(version));
-    for (const auto& r : rs) return LoadDag(*sql, DefinitionFromRow(r));
-    return NotFound("process definition " + std::to_string(code) + " version " +
-                    std::to_string(version) + " does not exist");
+    long long c = code, v = version;
+    auto rows = Query<WorkflowDefinition>(
+        *sql, "SELECT * FROM t_ds_process_definition_log WHERE code = :c AND version = :v",
+        DefinitionFromRow, c, v);
+    if (rows.empty())
+      return NotFound("process definition " + std::to_string(code) + " version " +
+                      std::to_string(version) + " does not exist");
+    return LoadDag(*sql, rows.front());
   } catch (const std::exception& e) {
-    return FromException(e, "get workflow version");
+    return Fail(*sql, e, "get workflow version");
   }
 }
 
@@ -716,14 +868,13 @@ StatusOr<WorkflowDefinition> SqlStore::GetWorkflowByName(int64_t project_code,
   ReaderLease sql(*this);
   try {
     long long pc = project_code;
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_process_definition WHERE project_code = :p AND "
-                           "name = :n",
-         soci::use(pc), soci::use(name));
-    for (const auto& r : rs) return LoadDag(*sql, DefinitionFromRow(r));
-    return NotFound("process definition " + name + " does not exist");
+    auto rows = Query<WorkflowDefinition>(
+        *sql, "SELECT * FROM t_ds_process_definition WHERE project_code = :p AND name = :n",
+        DefinitionFromRow, pc, name);
+    if (rows.empty()) return NotFound("process definition " + name + " does not exist");
+    return LoadDag(*sql, rows.front());
   } catch (const std::exception& e) {
-    return FromException(e, "get workflow");
+    return Fail(*sql, e, "get workflow");
   }
 }
 
@@ -733,20 +884,20 @@ StatusOr<PageResult<WorkflowDefinition>> SqlStore::ListWorkflows(int64_t project
   ReaderLease sql(*this);
   try {
     PageResult<WorkflowDefinition> out;
-    long long pc = project_code, lim = page.limit, off = page.offset, total = 0;
-    std::string like = "%" + search + "%";
-    *sql << "SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND name "
-            "LIKE :s",
-        soci::use(pc), soci::use(like), soci::into(total);
-    out.total = total;
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_process_definition WHERE project_code = :p AND "
-                           "name LIKE :s ORDER BY update_time DESC, id DESC LIMIT :l OFFSET :o",
-         soci::use(pc), soci::use(like), soci::use(lim), soci::use(off));
-    for (const auto& r : rs) out.rows.push_back(DefinitionFromRow(r));
+    Where w;
+    w.Int("project_code = :p", project_code);
+    if (!search.empty()) w.Str(kNameLike, "%" + search + "%");
+    out.total = Count(*sql, "SELECT COUNT(*) FROM t_ds_process_definition", w);
+    long long lim = page.limit, off = page.offset;
+    Stmt st(*sql);
+    w.Bind(st);
+    st.Use(lim).Use(off);
+    st.Rows("SELECT * FROM t_ds_process_definition" + w.sql() +
+                " ORDER BY update_time DESC, id DESC LIMIT :l OFFSET :o",
+            [&](const soci::row& r) { out.rows.push_back(DefinitionFromRow(r)); });
     return out;
   } catch (const std::exception& e) {
-    return FromException(e, "list workflows");
+    return Fail(*sql, e, "list workflows");
   }
 }
 
@@ -755,15 +906,14 @@ Status SqlStore::SetReleaseState(int64_t code, ReleaseState state) {
   try {
     long long c = code, now = clock_.NowMs();
     int s = Code(state);
-    soci::statement st = (writer_->prepare << "UPDATE t_ds_process_definition SET "
-                                              "release_state = :s, update_time = :t WHERE code = :c",
-                          soci::use(s), soci::use(now), soci::use(c));
-    st.execute(true);
-    if (st.get_affected_rows() == 0)
+    Stmt st(*writer_);
+    st.Use(s).Use(now).Use(c);
+    if (st.Run("UPDATE t_ds_process_definition SET release_state = :s, update_time = :t "
+               "WHERE code = :c") == 0)
       return NotFound("process definition " + std::to_string(code) + " does not exist");
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "release workflow");
+    return Fail(*writer_, e, "release workflow");
   }
 }
 
@@ -772,14 +922,14 @@ Status SqlStore::DeleteWorkflow(int64_t code) {
   try {
     long long c = code;
     soci::transaction tx(*writer_);
-    *writer_ << "DELETE FROM t_ds_process_definition WHERE code = :c", soci::use(c);
-    *writer_ << "DELETE FROM t_ds_process_definition_log WHERE code = :c", soci::use(c);
-    *writer_ << "DELETE FROM t_ds_process_task_relation_log WHERE process_definition_code = :c",
-        soci::use(c);
+    Stmt(*writer_).Use(c).Run("DELETE FROM t_ds_process_definition WHERE code = :c");
+    Stmt(*writer_).Use(c).Run("DELETE FROM t_ds_process_definition_log WHERE code = :c");
+    Stmt(*writer_).Use(c).Run(
+        "DELETE FROM t_ds_process_task_relation_log WHERE process_definition_code = :c");
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "delete workflow");
+    return Fail(*writer_, e, "delete workflow");
   }
 }
 
@@ -794,30 +944,30 @@ StatusOr<int64_t> SqlStore::InsertCommand(Command c) {
     if (!st) st = clock_.NowMs();
     int ct = Code(c.command_type), tdt = Code(c.task_depend_type),
         fs = Code(c.failure_strategy), wt = Code(c.warning_type), prio = Code(c.priority);
-    *writer_ << "INSERT INTO t_ds_command(command_type, process_definition_code, "
-                "process_definition_version, project_code, process_instance_id, command_param, "
-                "task_depend_type, failure_strategy, warning_type, warning_group_id, "
-                "schedule_time, start_time, executor_id, process_instance_priority, worker_group, "
-                "tenant_code, environment_code, dry_run, trigger_code) VALUES(:a, :b, :c, :d, "
-                ":e, :f, :g, :h, :i, :j, :k, :l, :m, :n, :o, :p, :q, :r, :s)",
-        soci::use(ct), soci::use(dc), soci::use(c.definition_version), soci::use(pc),
-        soci::use(wi), soci::use(c.command_param), soci::use(tdt), soci::use(fs), soci::use(wt),
-        soci::use(wg), soci::use(sched), soci::use(st), soci::use(ex), soci::use(prio),
-        soci::use(c.worker_group), soci::use(c.tenant_code), soci::use(env),
-        soci::use(c.dry_run), soci::use(trig);
-    return LastInsertId(*writer_);
+    return InsertReturningId(
+        *writer_, opts_.type, "t_ds_command",
+        "INSERT INTO t_ds_command(command_type, process_definition_code, "
+        "process_definition_version, project_code, process_instance_id, command_param, "
+        "task_depend_type, failure_strategy, warning_type, warning_group_id, schedule_time, "
+        "start_time, executor_id, process_instance_priority, worker_group, tenant_code, "
+        "environment_code, dry_run, trigger_code) VALUES(:a, :b, :c, :d, :e, :f, :g, :h, :i, "
+        ":j, :k, :l, :m, :n, :o, :p, :q, :r, :s)",
+        [&](Stmt& s) {
+          s.Use(ct).Use(dc).Use(c.definition_version).Use(pc).Use(wi).Use(c.command_param)
+              .Use(tdt).Use(fs).Use(wt).Use(wg).Use(sched).Use(st).Use(ex).Use(prio)
+              .Use(c.worker_group).Use(c.tenant_code).Use(env).Use(c.dry_run).Use(trig);
+        });
   } catch (const std::exception& e) {
-    return FromException(e, "insert command");
+    return Fail(*writer_, e, "insert command");
   }
 }
 
 StatusOr<std::vector<Command>> SqlStore::ListCommands(int limit) {
   ReaderLease sql(*this);
   try {
+    long long lim = limit;
     return Query<Command>(
-        *sql,
-        "SELECT * FROM t_ds_command ORDER BY process_instance_priority, id LIMIT " +
-            std::to_string(limit),
+        *sql, "SELECT * FROM t_ds_command ORDER BY process_instance_priority, id LIMIT :l",
         [](const soci::row& r) {
           Command c;
           c.id = I(r, "id");
@@ -841,9 +991,10 @@ StatusOr<std::vector<Command>> SqlStore::ListCommands(int limit) {
           c.dry_run = static_cast<int>(I(r, "dry_run"));
           c.trigger_code = I(r, "trigger_code");
           return c;
-        });
+        },
+        lim);
   } catch (const std::exception& e) {
-    return FromException(e, "list commands");
+    return Fail(*sql, e, "list commands");
   }
 }
 
@@ -853,13 +1004,11 @@ Status SqlStore::ClaimCommand(int64_t command_id, WorkflowInstance* instance,
   try {
     soci::transaction tx(*writer_);
     long long cid = command_id;
-    soci::statement del =
-        (writer_->prepare << "DELETE FROM t_ds_command WHERE id = :id", soci::use(cid));
-    del.execute(true);
-    if (del.get_affected_rows() == 0)
+    // The DELETE is the claim: of two masters, exactly one deletes the row.
+    if (Stmt(*writer_).Use(cid).Run("DELETE FROM t_ds_command WHERE id = :id") == 0)
       return AlreadyExists("command " + std::to_string(command_id) + " was claimed already");
     if (instance->id == 0) {
-      InsertWorkflowInstance(*writer_, *instance);
+      InsertWorkflowInstance(*writer_, opts_.type, *instance);
     } else if (UpdateWorkflowInstance(*writer_, *instance, expected_epoch) == 0) {
       return Aborted("workflow instance " + std::to_string(instance->id) +
                      " is owned by another master");
@@ -868,7 +1017,7 @@ Status SqlStore::ClaimCommand(int64_t command_id, WorkflowInstance* instance,
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "claim command");
+    return Fail(*writer_, e, "claim command");
   }
 }
 
@@ -878,30 +1027,30 @@ Status SqlStore::FailCommand(const Command& c, const std::string& message) {
     soci::transaction tx(*writer_);
     long long id = c.id, dc = c.definition_code, st = c.start_time;
     int ct = Code(c.command_type);
-    *writer_ << "INSERT OR REPLACE INTO t_ds_error_command(id, command_type, "
-                "process_definition_code, command_param, start_time, message) VALUES(:a, :b, "
-                ":c, :d, :e, :f)",
-        soci::use(id), soci::use(ct), soci::use(dc), soci::use(c.command_param), soci::use(st),
-        soci::use(message);
-    *writer_ << "DELETE FROM t_ds_command WHERE id = :id", soci::use(id);
+    // DELETE + INSERT is the portable "insert or replace": failing a command twice keeps one
+    // row with the latest reason.
+    Stmt(*writer_).Use(id).Run("DELETE FROM t_ds_error_command WHERE id = :id");
+    Stmt(*writer_).Use(id).Use(ct).Use(dc).Use(c.command_param).Use(st).Use(message).Run(
+        "INSERT INTO t_ds_error_command(id, command_type, process_definition_code, "
+        "command_param, start_time, message) VALUES(:a, :b, :c, :d, :e, :f)");
+    Stmt(*writer_).Use(id).Run("DELETE FROM t_ds_command WHERE id = :id");
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "fail command");
+    return Fail(*writer_, e, "fail command");
   }
 }
 
 StatusOr<WorkflowInstance> SqlStore::GetWorkflowInstance(int64_t id) {
   ReaderLease sql(*this);
   try {
-    auto rows = Query<WorkflowInstance>(
-        *sql, "SELECT * FROM t_ds_process_instance WHERE id = " + std::to_string(id),
-        WorkflowInstanceFromRow);
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return NotFound("process instance " + std::to_string(id) + " does not exist");
-    return rows->front();
+    long long i = id;
+    auto rows = Query<WorkflowInstance>(*sql, "SELECT * FROM t_ds_process_instance WHERE id = :i",
+                                        WorkflowInstanceFromRow, i);
+    if (rows.empty()) return NotFound("process instance " + std::to_string(id) + " does not exist");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get workflow instance");
+    return Fail(*sql, e, "get workflow instance");
   }
 }
 
@@ -909,46 +1058,38 @@ StatusOr<PageResult<WorkflowInstance>> SqlStore::ListWorkflowInstances(const Ins
                                                                        Page page) {
   ReaderLease sql(*this);
   try {
-    std::string where = " WHERE (:pc = 0 OR project_code = :pc2)";
-    long long pc = f.project_code, dc = f.definition_code, sa = f.start_after,
-              sb = f.start_before, lim = page.limit, off = page.offset;
-    int state = f.state ? Code(*f.state) : -1;
-    std::string like = "%" + f.search + "%";
-    where += " AND (:dc = 0 OR process_definition_code = :dc2)";
-    where += " AND (:st = -1 OR state = :st2)";
-    where += " AND name LIKE :like";
-    where += " AND (:host = '' OR host = :host2)";
-    where += " AND (:sa = 0 OR start_time >= :sa2) AND (:sb = 0 OR start_time <= :sb2)";
+    Where w;
+    if (f.project_code) w.Int("project_code = :pc", f.project_code);
+    if (f.definition_code) w.Int("process_definition_code = :dc", f.definition_code);
+    if (f.state) w.Int("state = :st", Code(*f.state));
+    if (!f.search.empty()) w.Str(kNameLike, "%" + f.search + "%");
+    if (!f.host.empty()) w.Str("host = :host", f.host);
+    if (f.start_after) w.Int("start_time >= :sa", f.start_after);
+    if (f.start_before) w.Int("start_time <= :sb", f.start_before);
     PageResult<WorkflowInstance> out;
-    long long total = 0;
-    *sql << "SELECT COUNT(*) FROM t_ds_process_instance" + where, soci::use(pc), soci::use(pc),
-        soci::use(dc),
-        soci::use(dc), soci::use(state), soci::use(state), soci::use(like), soci::use(f.host),
-        soci::use(f.host), soci::use(sa), soci::use(sa), soci::use(sb), soci::use(sb),
-        soci::into(total);
-    out.total = total;
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_process_instance" + where +
-                               " ORDER BY id DESC LIMIT :l OFFSET :o",
-         soci::use(pc), soci::use(pc), soci::use(dc), soci::use(dc), soci::use(state), soci::use(state),
-         soci::use(like), soci::use(f.host), soci::use(f.host), soci::use(sa), soci::use(sa),
-         soci::use(sb), soci::use(sb), soci::use(lim), soci::use(off));
-    for (const auto& r : rs) out.rows.push_back(WorkflowInstanceFromRow(r));
+    out.total = Count(*sql, "SELECT COUNT(*) FROM t_ds_process_instance", w);
+    long long lim = page.limit, off = page.offset;
+    Stmt st(*sql);
+    w.Bind(st);
+    st.Use(lim).Use(off);
+    st.Rows("SELECT * FROM t_ds_process_instance" + w.sql() +
+                " ORDER BY id DESC LIMIT :l OFFSET :o",
+            [&](const soci::row& r) { out.rows.push_back(WorkflowInstanceFromRow(r)); });
     return out;
   } catch (const std::exception& e) {
-    return FromException(e, "list workflow instances");
+    return Fail(*sql, e, "list workflow instances");
   }
 }
 
 StatusOr<std::vector<WorkflowInstance>> SqlStore::ListByTrigger(int64_t trigger_code) {
   ReaderLease sql(*this);
   try {
-    return Query<WorkflowInstance>(*sql,
-                                   "SELECT * FROM t_ds_process_instance WHERE trigger_code = " +
-                                       std::to_string(trigger_code) + " ORDER BY id",
-                                   WorkflowInstanceFromRow);
+    long long t = trigger_code;
+    return Query<WorkflowInstance>(
+        *sql, "SELECT * FROM t_ds_process_instance WHERE trigger_code = :t ORDER BY id",
+        WorkflowInstanceFromRow, t);
   } catch (const std::exception& e) {
-    return FromException(e, "list by trigger");
+    return Fail(*sql, e, "list by trigger");
   }
 }
 
@@ -959,7 +1100,7 @@ StatusOr<std::vector<WorkflowInstance>> SqlStore::ListUnfinished() {
         *sql, "SELECT * FROM t_ds_process_instance WHERE state NOT IN (3, 5, 6, 7) ORDER BY id",
         WorkflowInstanceFromRow);
   } catch (const std::exception& e) {
-    return FromException(e, "list unfinished");
+    return Fail(*sql, e, "list unfinished");
   }
 }
 
@@ -968,16 +1109,13 @@ Status SqlStore::TakeOwnership(int64_t id, int64_t expected_epoch, const std::st
   std::lock_guard<std::mutex> l(write_mu_);
   try {
     long long i = id, ex = expected_epoch, ne = new_epoch;
-    std::string h = host;
-    soci::statement st = (writer_->prepare << "UPDATE t_ds_process_instance SET host = :h, "
-                                              "owner_epoch = :n WHERE id = :i AND owner_epoch = :e",
-                          soci::use(h), soci::use(ne), soci::use(i), soci::use(ex));
-    st.execute(true);
-    if (st.get_affected_rows() == 0)
+    if (Stmt(*writer_).Use(host).Use(ne).Use(i).Use(ex).Run(
+            "UPDATE t_ds_process_instance SET host = :h, owner_epoch = :n WHERE id = :i AND "
+            "owner_epoch = :e") == 0)
       return Aborted("workflow instance " + std::to_string(id) + " changed owner");
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "take ownership");
+    return Fail(*writer_, e, "take ownership");
   }
 }
 
@@ -985,37 +1123,36 @@ StatusOr<int64_t> SqlStore::MaxOwnerEpoch() {
   ReaderLease sql(*this);
   try {
     long long m = 0;
-    soci::indicator ind;
-    *sql << "SELECT MAX(owner_epoch) FROM t_ds_process_instance", soci::into(m, ind);
+    soci::indicator ind = soci::i_null;
+    Stmt(*sql).Into(m, ind).Run("SELECT MAX(owner_epoch) FROM t_ds_process_instance");
     return ind == soci::i_ok ? static_cast<int64_t>(m) : 0;
   } catch (const std::exception& e) {
-    return FromException(e, "max epoch");
+    return Fail(*sql, e, "max epoch");
   }
 }
 
 StatusOr<TaskInstance> SqlStore::GetTaskInstance(int64_t id) {
   ReaderLease sql(*this);
   try {
-    auto rows = Query<TaskInstance>(
-        *sql, "SELECT * FROM t_ds_task_instance WHERE id = " + std::to_string(id),
-        TaskInstanceFromRow);
-    if (!rows.ok()) return rows.status();
-    if (rows->empty()) return NotFound("task instance " + std::to_string(id) + " does not exist");
-    return rows->front();
+    long long i = id;
+    auto rows = Query<TaskInstance>(*sql, "SELECT * FROM t_ds_task_instance WHERE id = :i",
+                                    TaskInstanceFromRow, i);
+    if (rows.empty()) return NotFound("task instance " + std::to_string(id) + " does not exist");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get task instance");
+    return Fail(*sql, e, "get task instance");
   }
 }
 
 StatusOr<std::vector<TaskInstance>> SqlStore::ListTaskInstances(int64_t workflow_instance_id) {
   ReaderLease sql(*this);
   try {
-    return Query<TaskInstance>(*sql,
-                               "SELECT * FROM t_ds_task_instance WHERE process_instance_id = " +
-                                   std::to_string(workflow_instance_id) + " ORDER BY id",
-                               TaskInstanceFromRow);
+    long long w = workflow_instance_id;
+    return Query<TaskInstance>(
+        *sql, "SELECT * FROM t_ds_task_instance WHERE process_instance_id = :w ORDER BY id",
+        TaskInstanceFromRow, w);
   } catch (const std::exception& e) {
-    return FromException(e, "list task instances");
+    return Fail(*sql, e, "list task instances");
   }
 }
 
@@ -1023,70 +1160,129 @@ StatusOr<PageResult<TaskInstance>> SqlStore::ListTaskInstancesPaged(const TaskIn
                                                                     Page page) {
   ReaderLease sql(*this);
   try {
-    long long pc = f.project_code, wi = f.workflow_instance_id, ti = f.task_instance_id,
-              tc = f.task_code, lim = page.limit, off = page.offset;
-    int state = f.state ? Code(*f.state) : -1;
-    std::string like = "%" + f.search + "%";
-    std::string where =
-        " WHERE (:pc = 0 OR project_code = :pc2) AND (:wi = 0 OR process_instance_id = :wi2) AND (:ti = 0 OR "
-        "id = :ti2) AND (:tc = 0 OR task_code = :tc2) AND (:st = -1 OR state = :st2) AND name "
-        "LIKE :like AND (:host = '' OR host = :host2)";
+    Where w;
+    if (f.project_code) w.Int("project_code = :pc", f.project_code);
+    if (f.workflow_instance_id) w.Int("process_instance_id = :wi", f.workflow_instance_id);
+    if (f.task_instance_id) w.Int("id = :ti", f.task_instance_id);
+    if (f.task_code) w.Int("task_code = :tc", f.task_code);
+    if (f.state) w.Int("state = :st", Code(*f.state));
+    if (!f.search.empty()) w.Str(kNameLike, "%" + f.search + "%");
+    if (!f.host.empty()) w.Str("host = :host", f.host);
     PageResult<TaskInstance> out;
-    long long total = 0;
-    *sql << "SELECT COUNT(*) FROM t_ds_task_instance" + where, soci::use(pc), soci::use(pc),
-        soci::use(wi),
-        soci::use(wi), soci::use(ti), soci::use(ti), soci::use(tc), soci::use(tc),
-        soci::use(state), soci::use(state), soci::use(like), soci::use(f.host), soci::use(f.host),
-        soci::into(total);
-    out.total = total;
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_task_instance" + where +
-                               " ORDER BY id DESC LIMIT :l OFFSET :o",
-         soci::use(pc), soci::use(pc), soci::use(wi), soci::use(wi), soci::use(ti), soci::use(ti), soci::use(tc),
-         soci::use(tc), soci::use(state), soci::use(state), soci::use(like), soci::use(f.host),
-         soci::use(f.host), soci::use(lim), soci::use(off));
-    for (const auto& r : rs) out.rows.push_back(TaskInstanceFromRow(r));
+    out.total = Count(*sql, "SELECT COUNT(*) FROM t_ds_task_instance", w);
+    long long lim = page.limit, off = page.offset;
+    Stmt st(*sql);
+    w.Bind(st);
+    st.Use(lim).Use(off);
+    st.Rows("SELECT * FROM t_ds_task_instance" + w.sql() + " ORDER BY id DESC LIMIT :l OFFSET :o",
+            [&](const soci::row& r) { out.rows.push_back(TaskInstanceFromRow(r)); });
     return out;
   } catch (const std::exception& e) {
-    return FromException(e, "list task instances");
+    return Fail(*sql, e, "list task instances");
   }
 }
 
 Status SqlStore::Commit(WriteBatch& batch) {
   if (batch.empty()) return Status::Ok();
   std::lock_guard<std::mutex> l(write_mu_);
+  // A batch comes back after a failed attempt (an outage): only this attempt's fences count.
+  for (auto& [wid, g] : batch.groups()) g.lost = false;
   try {
     soci::transaction tx(*writer_);
     for (auto& [wid, g] : batch.groups()) {
-      *writer_ << "SAVEPOINT grp";
+      // The fence comes first in each group, so a group that lost its instance has written
+      // nothing and is simply skipped: no savepoint needed (two round trips per group saved on
+      // the servers).
       long long fenced;
       if (g.workflow) {
         fenced = UpdateWorkflowInstance(*writer_, *g.workflow, g.epoch);
       } else {
         long long id = wid, ep = g.epoch;
-        soci::statement st =
-            (writer_->prepare << "UPDATE t_ds_process_instance SET owner_epoch = owner_epoch "
-                                 "WHERE id = :i AND owner_epoch = :e",
-             soci::use(id), soci::use(ep));
-        st.execute(true);
-        fenced = st.get_affected_rows();
+        // A locking no-op: it holds the row until commit, so no takeover slips in between.
+        fenced = Stmt(*writer_).Use(id).Use(ep).Run(
+            "UPDATE t_ds_process_instance SET owner_epoch = owner_epoch WHERE id = :i AND "
+            "owner_epoch = :e");
       }
       if (fenced == 0) {
         g.lost = true;
-        *writer_ << "ROLLBACK TO SAVEPOINT grp";
-        *writer_ << "RELEASE SAVEPOINT grp";
         continue;
       }
-      for (TaskInstance* t : g.inserts) InsertTaskInstance(*writer_, *t);
-      for (const TaskInstance& t : g.updates) UpdateTaskInstance(*writer_, t);
-      *writer_ << "RELEASE SAVEPOINT grp";
+      for (TaskInstance* t : g.inserts) InsertTaskInstance(*writer_, opts_.type, *t);
+      // Each update writes the whole row, so of several updates of one task in a batch (say
+      // RUNNING then SUCCESS) only the last needs to reach the database: one round trip each
+      // saved on the servers.
+      std::set<int64_t> written;
+      for (auto it = g.updates.rbegin(); it != g.updates.rend(); ++it)
+        if (written.insert(it->id).second) UpdateTaskInstance(*writer_, *it);
     }
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {
     for (auto& [wid, g] : batch.groups())
       for (TaskInstance* t : g.inserts) t->id = 0;
-    return FromException(e, "group commit");
+    return Fail(*writer_, e, "group commit");
+  }
+}
+
+// ---------------------------------------------------------------- retention
+
+StatusOr<SqlStore::CleanResult> SqlStore::CleanFinished(int64_t before_ms, bool dry_run,
+                                                       int batch,
+                                                       std::vector<std::string>* log_paths) {
+  // The states that end a run (model/states.h IsFinal): nothing runs in them.
+  static const std::string kEnded = "state IN (3, 5, 6, 7) AND end_time > 0 AND end_time < :b";
+  CleanResult out;
+  long long before = before_ms, limit = std::max(1, batch);
+  if (dry_run) {
+    ReaderLease sql(*this);
+    try {
+      long long wis = 0, tis = 0;
+      Stmt(*sql).Use(before).Into(wis).Run("SELECT COUNT(*) FROM t_ds_process_instance WHERE " +
+                                           kEnded);
+      Stmt(*sql).Use(before).Into(tis).Run(
+          "SELECT COUNT(*) FROM t_ds_task_instance WHERE process_instance_id IN (SELECT id FROM "
+          "t_ds_process_instance WHERE " + kEnded + ")");
+      out.workflow_instances = wis;
+      out.task_instances = tis;
+      return out;
+    } catch (const std::exception& e) {
+      return Fail(*sql, e, "clean (dry run)");
+    }
+  }
+  for (;;) {
+    std::lock_guard<std::mutex> l(write_mu_);
+    try {
+      std::vector<long long> ids;
+      Stmt pick(*writer_);
+      pick.Use(before).Use(limit);
+      pick.Rows("SELECT id FROM t_ds_process_instance WHERE " + kEnded + " ORDER BY id LIMIT :n",
+                [&](const soci::row& r) { ids.push_back(I(r, "id")); });
+      if (ids.empty()) return out;
+      std::vector<std::string> logs_of_batch;
+      soci::transaction tx(*writer_);
+      for (long long id : ids) {
+        // Deleting the instance first, under the same condition, is what keeps a run safe: a
+        // rerun that started since the pick changed the state, so this deletes nothing and its
+        // tasks stay. On the servers the DELETE also locks the row until commit.
+        if (Stmt(*writer_).Use(id).Use(before).Run(
+                "DELETE FROM t_ds_process_instance WHERE id = :i AND " + kEnded) == 0)
+          continue;
+        ++out.workflow_instances;
+        Stmt logs(*writer_);
+        logs.Use(id);
+        logs.Rows("SELECT log_path FROM t_ds_task_instance WHERE process_instance_id = :i",
+                  [&](const soci::row& r) {
+                    std::string p = S(r, "log_path");
+                    if (!p.empty()) logs_of_batch.push_back(p);
+                  });
+        out.task_instances += Stmt(*writer_).Use(id).Run(
+            "DELETE FROM t_ds_task_instance WHERE process_instance_id = :i");
+      }
+      tx.commit();
+      if (log_paths) log_paths->insert(log_paths->end(), logs_of_batch.begin(), logs_of_batch.end());
+    } catch (const std::exception& e) {
+      return Fail(*writer_, e, "clean");
+    }
   }
 }
 
@@ -1114,24 +1310,23 @@ User UserFromRow(const soci::row& r) {
 StatusOr<User> SqlStore::GetUserByName(const std::string& name) {
   ReaderLease sql(*this);
   try {
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_user WHERE user_name = :n", soci::use(name));
-    for (const auto& r : rs) return UserFromRow(r);
-    return NotFound("user " + name + " not exists");
+    auto rows = Query<User>(*sql, "SELECT * FROM t_ds_user WHERE user_name = :n", UserFromRow, name);
+    if (rows.empty()) return NotFound("user " + name + " not exists");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get user");
+    return Fail(*sql, e, "get user");
   }
 }
 
 StatusOr<User> SqlStore::GetUser(int64_t id) {
   ReaderLease sql(*this);
   try {
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_user WHERE id = " + std::to_string(id));
-    for (const auto& r : rs) return UserFromRow(r);
-    return NotFound("user " + std::to_string(id) + " not exists");
+    long long i = id;
+    auto rows = Query<User>(*sql, "SELECT * FROM t_ds_user WHERE id = :i", UserFromRow, i);
+    if (rows.empty()) return NotFound("user " + std::to_string(id) + " not exists");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get user");
+    return Fail(*sql, e, "get user");
   }
 }
 
@@ -1141,16 +1336,18 @@ StatusOr<User> SqlStore::CreateUser(User u) {
     long long now = clock_.NowMs(), tid = u.tenant_id;
     int ut = static_cast<int>(u.user_type);
     u.create_time = u.update_time = now;
-    *writer_ << "INSERT INTO t_ds_user(user_name, user_password, user_type, email, phone, "
-                "tenant_id, state, queue, time_zone, create_time, update_time) VALUES(:a, :b, "
-                ":c, :d, :e, :f, :g, :h, :i, :j, :k)",
-        soci::use(u.user_name), soci::use(u.password_hash), soci::use(ut), soci::use(u.email),
-        soci::use(u.phone), soci::use(tid), soci::use(u.state), soci::use(u.queue),
-        soci::use(u.time_zone), soci::use(now), soci::use(now);
-    u.id = LastInsertId(*writer_);
+    u.id = InsertReturningId(
+        *writer_, opts_.type, "t_ds_user",
+        "INSERT INTO t_ds_user(user_name, user_password, user_type, email, phone, tenant_id, "
+        "state, queue, time_zone, create_time, update_time) VALUES(:a, :b, :c, :d, :e, :f, :g, "
+        ":h, :i, :j, :k)",
+        [&](Stmt& st) {
+          st.Use(u.user_name).Use(u.password_hash).Use(ut).Use(u.email).Use(u.phone).Use(tid)
+              .Use(u.state).Use(u.queue).Use(u.time_zone).Use(now).Use(now);
+        });
     return u;
   } catch (const std::exception& e) {
-    return FromException(e, ("user " + u.user_name).c_str());
+    return Fail(*writer_, e, "user " + u.user_name);
   }
 }
 
@@ -1158,30 +1355,31 @@ Status SqlStore::CreateSession(const Session& s) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
     long long uid = s.user_id, t = s.last_login_time;
-    *writer_ << "INSERT INTO t_ds_session(id, user_id, ip, last_login_time) VALUES(:a, :b, :c, :d)",
-        soci::use(s.id), soci::use(uid), soci::use(s.ip), soci::use(t);
+    Stmt(*writer_).Use(s.id).Use(uid).Use(s.ip).Use(t).Run(
+        "INSERT INTO t_ds_session(id, user_id, ip, last_login_time) VALUES(:a, :b, :c, :d)");
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "create session");
+    return Fail(*writer_, e, "create session");
   }
 }
 
 StatusOr<Session> SqlStore::GetSession(const std::string& id) {
   ReaderLease sql(*this);
   try {
-    soci::rowset<soci::row> rs =
-        ((*sql).prepare << "SELECT * FROM t_ds_session WHERE id = :i", soci::use(id));
-    for (const auto& r : rs) {
-      Session s;
-      s.id = S(r, "id");
-      s.user_id = I(r, "user_id");
-      s.ip = S(r, "ip");
-      s.last_login_time = I(r, "last_login_time");
-      return s;
-    }
-    return NotFound("session not found");
+    auto rows = Query<Session>(*sql, "SELECT * FROM t_ds_session WHERE id = :i",
+                               [](const soci::row& r) {
+                                 Session s;
+                                 s.id = S(r, "id");
+                                 s.user_id = I(r, "user_id");
+                                 s.ip = S(r, "ip");
+                                 s.last_login_time = I(r, "last_login_time");
+                                 return s;
+                               },
+                               id);
+    if (rows.empty()) return NotFound("session not found");
+    return rows.front();
   } catch (const std::exception& e) {
-    return FromException(e, "get session");
+    return Fail(*sql, e, "get session");
   }
 }
 
@@ -1189,11 +1387,11 @@ Status SqlStore::TouchSession(const std::string& id, int64_t now_ms) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
     long long t = now_ms;
-    *writer_ << "UPDATE t_ds_session SET last_login_time = :t WHERE id = :i", soci::use(t),
-        soci::use(id);
+    Stmt(*writer_).Use(t).Use(id).Run(
+        "UPDATE t_ds_session SET last_login_time = :t WHERE id = :i");
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "touch session");
+    return Fail(*writer_, e, "touch session");
   }
 }
 
@@ -1201,31 +1399,33 @@ Status SqlStore::DeleteSessionsOfUser(int64_t user_id) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
     long long u = user_id;
-    *writer_ << "DELETE FROM t_ds_session WHERE user_id = :u", soci::use(u);
+    Stmt(*writer_).Use(u).Run("DELETE FROM t_ds_session WHERE user_id = :u");
     return Status::Ok();
   } catch (const std::exception& e) {
-    return FromException(e, "delete sessions");
+    return Fail(*writer_, e, "delete sessions");
   }
 }
 
 StatusOr<User> SqlStore::GetUserByToken(const std::string& token, int64_t now_ms) {
-  ReaderLease sql(*this);
-  try {
-    long long uid = 0, exp = 0;
-    soci::indicator ind;
-    *sql << "SELECT user_id, expire_time FROM t_ds_access_token WHERE token = :t",
-        soci::use(token), soci::into(uid, ind), soci::into(exp);
-    if (!(*sql).got_data() || ind != soci::i_ok) return Unauthenticated("unknown token");
-    if (exp < now_ms) return Unauthenticated("token expired");
-  } catch (const std::exception& e) {
-    return FromException(e, "get token");
-  }
-  long long uid = 0;
+  long long uid = 0, exp = 0;
   {
     ReaderLease sql(*this);
-    *sql << "SELECT user_id FROM t_ds_access_token WHERE token = :t", soci::use(token),
-        soci::into(uid);
+    try {
+      bool found = false;
+      Stmt st(*sql);
+      st.Use(token);
+      st.Rows("SELECT user_id, expire_time FROM t_ds_access_token WHERE token = :t",
+              [&](const soci::row& r) {
+                found = true;
+                uid = I(r, "user_id");
+                exp = I(r, "expire_time");
+              });
+      if (!found) return Unauthenticated("unknown token");
+    } catch (const std::exception& e) {
+      return Fail(*sql, e, "get token");
+    }
   }
+  if (exp < now_ms) return Unauthenticated("token expired");
   return GetUser(uid);
 }
 

@@ -1,9 +1,25 @@
-// SqlStore: the stores of stores.h on SOCI. This issue runs it on SQLite (the embedded
-// default): one writer connection serialised by a mutex (SQLite has one writer anyway) and a
-// small pool of reader connections, which WAL lets run beside the writer.
+// SqlStore: the stores of stores.h on SOCI, for SQLite (the embedded default), PostgreSQL and
+// MySQL/MariaDB. One writer connection serialised by a mutex (SQLite has one writer anyway, and
+// group commit makes one writer per process enough on the servers) and a pool of reader
+// connections (on SQLite, WAL lets them run beside the writer).
+//
+// Dialects differ only where they must, each place saying why: new ids (RETURNING on
+// PostgreSQL), the catalog, LIKE case, session settings (db_options.cc). Every value goes
+// through a bound parameter, never into the SQL text.
+//
+// Group commit: one transaction per batch on every database. Each group's first statement is
+// its owner_epoch fence, so a group that lost its instance has written nothing when it is
+// skipped: no savepoints (they cost two round trips per group on the servers).
+//
+// Outages: a statement that fails because the connection is gone returns Unavailable, and that
+// connection is re-opened on the spot or on its next failure; one log line per outage and one
+// when it is over. Callers retry. Known gap: a connection lost during COMMIT leaves the
+// outcome unknown, and a retried batch could then insert its new task instances twice.
+//
 // Thread-safe. SOCI exceptions are caught here and returned as Status.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -11,6 +27,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "storage/sql/db_options.h"
 #include "storage/stores.h"
 
 namespace soci {
@@ -19,17 +36,38 @@ class session;
 
 namespace dsched {
 
-struct SqlStoreOptions {
-  std::string sqlite_path;             // file; ":memory:" is not supported (readers need the file)
-  std::string synchronous = "NORMAL";  // NORMAL: durable across a process crash; FULL: power loss
-  int readers = 4;
+enum class SchemaMode {
+  // Creates the schema in an empty database and upgrades an older one: the embedded SQLite
+  // default, and tests.
+  kCreateOrUpgrade,
+  // Refuses a database without the current schema, naming the script to run: shared servers,
+  // where creating and upgrading is the operator's step (script/*-dolphinscheduler.sh).
+  kRequireCurrent,
 };
 
 class SqlStore final : public DefinitionStore, public InstanceStore, public UserStore {
  public:
-  // Opens (creating the file if needed) and migrates to the newest schema.
-  static StatusOr<std::unique_ptr<SqlStore>> Open(const SqlStoreOptions& opts, const Clock& clock);
+  // Connects (1 writer + opts.pool_size readers) and checks the schema version as `mode` says.
+  // Unavailable (one line naming database, host and user) when it cannot connect;
+  // FailedPrecondition when the schema is missing, older (kRequireCurrent) or newer.
+  static StatusOr<std::unique_ptr<SqlStore>> Open(const DbOptions& opts, const Clock& clock,
+                                                  SchemaMode mode = SchemaMode::kCreateOrUpgrade);
   ~SqlStore() override;
+
+  DbType type() const { return opts_.type; }
+
+  // Retention (`dsched db clean`): removes the workflow instances that ended (SUCCESS,
+  // FAILURE, STOP, PAUSE) before before_ms, with their task instances, at most `batch`
+  // instances per transaction so that no transaction grows large. An instance that runs is
+  // never touched, also when it was restarted after the candidates were picked. The task log
+  // paths of what was removed are appended to *log_paths (the caller deletes the files, which
+  // may live on another host). dry_run only counts. Idempotent.
+  struct CleanResult {
+    int64_t workflow_instances = 0;
+    int64_t task_instances = 0;
+  };
+  StatusOr<CleanResult> CleanFinished(int64_t before_ms, bool dry_run, int batch,
+                                      std::vector<std::string>* log_paths);
 
   // DefinitionStore
   StatusOr<Project> CreateProject(Project p) override;
@@ -80,12 +118,17 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
 
  private:
   class ReaderLease;
-  explicit SqlStore(const Clock& clock);
+  SqlStore(const DbOptions& opts, const Clock& clock);
   StatusOr<WorkflowDefinition> LoadDag(soci::session& sql, WorkflowDefinition def);
   Status WriteVersion(soci::session& sql, WorkflowDefinition& def,
                       const WorkflowDefinition* previous);
+  // Turns a SOCI exception into a Status; when the connection is gone, re-opens it (see the
+  // file comment) and returns Unavailable.
+  Status Fail(soci::session& sql, const std::exception& e, const std::string& what);
 
+  const DbOptions opts_;
   const Clock& clock_;
+  std::atomic<bool> outage_{false};
   std::mutex write_mu_;
   std::unique_ptr<soci::session> writer_;
   std::mutex readers_mu_;

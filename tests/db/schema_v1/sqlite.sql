@@ -1,3 +1,5 @@
+-- Fixture: the SQLite schema of version 1 exactly as dsched 0.1 shipped it (sql/migrations/sqlite/
+-- 0001_init.sql), for the upgrade test. Never edit: databases in the wild look like this.
 -- dsched schema, version 1 (SQLite). Table names follow DolphinScheduler's t_ds_* so that
 -- Integer columns are BIGINT: SOCI reads an INTEGER column as a 32-bit int, and codes and
 -- millisecond times need 64 bits.

@@ -1,0 +1,222 @@
+-- Fixture: schema version 1 for PostgreSQL (the SQLite one of dsched 0.1, translated), for the
+-- upgrade test: `create at the oldest version, fill, upgrade`. Never edit.
+CREATE TABLE t_ds_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL);
+
+CREATE TABLE t_ds_user (
+  id BIGSERIAL PRIMARY KEY,
+  user_name TEXT NOT NULL UNIQUE,
+  user_password TEXT NOT NULL,
+  user_type BIGINT NOT NULL DEFAULT 1,
+  email TEXT, phone TEXT,
+  tenant_id BIGINT NOT NULL DEFAULT -1,
+  state BIGINT NOT NULL DEFAULT 1,
+  queue TEXT, time_zone TEXT,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL);
+
+CREATE TABLE t_ds_session (
+  id TEXT PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  ip TEXT,
+  last_login_time BIGINT NOT NULL);
+-- signOut: sessions of a user
+CREATE INDEX idx_session_user ON t_ds_session(user_id);
+
+CREATE TABLE t_ds_access_token (
+  id BIGSERIAL PRIMARY KEY,
+  user_id BIGINT NOT NULL,
+  token TEXT NOT NULL UNIQUE,
+  expire_time BIGINT NOT NULL,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL);
+
+CREATE TABLE t_ds_queue (
+  id BIGSERIAL PRIMARY KEY,
+  queue_name TEXT NOT NULL UNIQUE, queue TEXT NOT NULL,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL);
+
+CREATE TABLE t_ds_tenant (
+  id BIGSERIAL PRIMARY KEY,
+  tenant_code TEXT NOT NULL UNIQUE, description TEXT, queue_id BIGINT,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL);
+
+CREATE TABLE t_ds_project (
+  id BIGSERIAL PRIMARY KEY,
+  code BIGINT NOT NULL UNIQUE,
+  name TEXT NOT NULL UNIQUE,
+  description TEXT,
+  user_id BIGINT NOT NULL,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL);
+
+-- The current version of each workflow definition; every version is also in the _log table.
+CREATE TABLE t_ds_process_definition (
+  id BIGSERIAL PRIMARY KEY,
+  code BIGINT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  description TEXT,
+  project_code BIGINT NOT NULL,
+  release_state BIGINT NOT NULL DEFAULT 0,
+  global_params TEXT NOT NULL DEFAULT '[]',
+  locations TEXT NOT NULL DEFAULT '[]',
+  timeout BIGINT NOT NULL DEFAULT 0,
+  execution_type BIGINT NOT NULL DEFAULT 0,
+  warning_group_id BIGINT NOT NULL DEFAULT 0,
+  user_id BIGINT NOT NULL,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL,
+  UNIQUE (project_code, name));
+
+CREATE TABLE t_ds_process_definition_log (
+  id BIGSERIAL PRIMARY KEY,
+  code BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  description TEXT,
+  project_code BIGINT NOT NULL,
+  release_state BIGINT NOT NULL DEFAULT 0,
+  global_params TEXT NOT NULL DEFAULT '[]',
+  locations TEXT NOT NULL DEFAULT '[]',
+  timeout BIGINT NOT NULL DEFAULT 0,
+  execution_type BIGINT NOT NULL DEFAULT 0,
+  warning_group_id BIGINT NOT NULL DEFAULT 0,
+  user_id BIGINT NOT NULL,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL,
+  UNIQUE (code, version));
+
+-- A task definition version is stored whole as JSON (the shape the REST API speaks) beside
+-- the columns that queries use.
+CREATE TABLE t_ds_task_definition_log (
+  id BIGSERIAL PRIMARY KEY,
+  code BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  name TEXT NOT NULL,
+  project_code BIGINT NOT NULL,
+  task_type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  create_time BIGINT NOT NULL, update_time BIGINT NOT NULL,
+  UNIQUE (code, version));
+
+-- The relations of one workflow definition version (one row per edge, pre 0 for roots).
+CREATE TABLE t_ds_process_task_relation_log (
+  id BIGSERIAL PRIMARY KEY,
+  process_definition_code BIGINT NOT NULL,
+  process_definition_version BIGINT NOT NULL,
+  project_code BIGINT NOT NULL,
+  name TEXT NOT NULL DEFAULT '',
+  pre_task_code BIGINT NOT NULL,
+  pre_task_version BIGINT NOT NULL,
+  post_task_code BIGINT NOT NULL,
+  post_task_version BIGINT NOT NULL,
+  condition_type TEXT NOT NULL DEFAULT 'NONE',
+  condition_params TEXT NOT NULL DEFAULT '{}',
+  create_time BIGINT NOT NULL);
+-- loading the DAG of (definition, version)
+CREATE INDEX idx_relation_log_def ON t_ds_process_task_relation_log(process_definition_code, process_definition_version);
+
+CREATE TABLE t_ds_command (
+  id BIGSERIAL PRIMARY KEY,
+  command_type BIGINT NOT NULL,
+  process_definition_code BIGINT NOT NULL,
+  process_definition_version BIGINT NOT NULL,
+  project_code BIGINT NOT NULL,
+  process_instance_id BIGINT NOT NULL DEFAULT 0,
+  command_param TEXT NOT NULL DEFAULT '{}',
+  task_depend_type BIGINT NOT NULL DEFAULT 2,
+  failure_strategy BIGINT NOT NULL DEFAULT 1,
+  warning_type BIGINT NOT NULL DEFAULT 0,
+  warning_group_id BIGINT NOT NULL DEFAULT 0,
+  schedule_time BIGINT NOT NULL DEFAULT 0,
+  start_time BIGINT NOT NULL,
+  executor_id BIGINT NOT NULL DEFAULT 0,
+  process_instance_priority BIGINT NOT NULL DEFAULT 2,
+  worker_group TEXT NOT NULL DEFAULT 'default',
+  tenant_code TEXT NOT NULL DEFAULT 'default',
+  environment_code BIGINT NOT NULL DEFAULT -1,
+  dry_run BIGINT NOT NULL DEFAULT 0,
+  trigger_code BIGINT NOT NULL DEFAULT 0);
+-- command intake: highest priority first, then oldest
+CREATE INDEX idx_command_prio ON t_ds_command(process_instance_priority, id);
+
+CREATE TABLE t_ds_error_command (
+  id BIGINT PRIMARY KEY,
+  command_type BIGINT NOT NULL,
+  process_definition_code BIGINT NOT NULL,
+  command_param TEXT,
+  start_time BIGINT NOT NULL,
+  message TEXT);
+
+CREATE TABLE t_ds_process_instance (
+  id BIGSERIAL PRIMARY KEY,
+  name TEXT NOT NULL,
+  process_definition_code BIGINT NOT NULL,
+  process_definition_version BIGINT NOT NULL,
+  project_code BIGINT NOT NULL,
+  state BIGINT NOT NULL,
+  state_history TEXT NOT NULL DEFAULT '[]',
+  recovery BIGINT NOT NULL DEFAULT 0,
+  start_time BIGINT NOT NULL DEFAULT 0,
+  end_time BIGINT NOT NULL DEFAULT 0,
+  run_times BIGINT NOT NULL DEFAULT 1,
+  host TEXT NOT NULL DEFAULT '',
+  owner_epoch BIGINT NOT NULL DEFAULT 0,
+  command_type BIGINT NOT NULL,
+  command_param TEXT NOT NULL DEFAULT '{}',
+  task_depend_type BIGINT NOT NULL DEFAULT 2,
+  failure_strategy BIGINT NOT NULL DEFAULT 1,
+  warning_type BIGINT NOT NULL DEFAULT 0,
+  warning_group_id BIGINT NOT NULL DEFAULT 0,
+  schedule_time BIGINT NOT NULL DEFAULT 0,
+  command_start_time BIGINT NOT NULL DEFAULT 0,
+  global_params TEXT NOT NULL DEFAULT '[]',
+  executor_id BIGINT NOT NULL DEFAULT 0,
+  executor_name TEXT NOT NULL DEFAULT '',
+  is_sub_process BIGINT NOT NULL DEFAULT 0,
+  history_cmd TEXT NOT NULL DEFAULT '',
+  process_instance_priority BIGINT NOT NULL DEFAULT 2,
+  worker_group TEXT NOT NULL DEFAULT 'default',
+  timeout BIGINT NOT NULL DEFAULT 0,
+  var_pool TEXT NOT NULL DEFAULT '[]',
+  dry_run BIGINT NOT NULL DEFAULT 0,
+  restart_time BIGINT NOT NULL DEFAULT 0,
+  trigger_code BIGINT NOT NULL DEFAULT 0);
+-- instance list page of a project, newest first
+CREATE INDEX idx_pi_project ON t_ds_process_instance(project_code, id);
+-- recovery at start-up and failover: unfinished instances by state
+CREATE INDEX idx_pi_state ON t_ds_process_instance(state);
+-- instances of one definition (list filter)
+CREATE INDEX idx_pi_def ON t_ds_process_instance(process_definition_code, id);
+-- process-instances/trigger?triggerCode=
+CREATE INDEX idx_pi_trigger ON t_ds_process_instance(trigger_code);
+
+CREATE TABLE t_ds_task_instance (
+  id BIGSERIAL PRIMARY KEY,
+  name TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  process_instance_id BIGINT NOT NULL,
+  process_instance_name TEXT NOT NULL DEFAULT '',
+  project_code BIGINT NOT NULL,
+  task_code BIGINT NOT NULL,
+  task_definition_version BIGINT NOT NULL,
+  state BIGINT NOT NULL,
+  first_submit_time BIGINT NOT NULL DEFAULT 0,
+  submit_time BIGINT NOT NULL DEFAULT 0,
+  start_time BIGINT NOT NULL DEFAULT 0,
+  end_time BIGINT NOT NULL DEFAULT 0,
+  host TEXT NOT NULL DEFAULT '',
+  execute_path TEXT NOT NULL DEFAULT '',
+  log_path TEXT NOT NULL DEFAULT '',
+  retry_times BIGINT NOT NULL DEFAULT 0,
+  max_retry_times BIGINT NOT NULL DEFAULT 0,
+  retry_interval BIGINT NOT NULL DEFAULT 1,
+  pid BIGINT NOT NULL DEFAULT 0,
+  app_link TEXT NOT NULL DEFAULT '',
+  flag BIGINT NOT NULL DEFAULT 1,
+  task_instance_priority BIGINT NOT NULL DEFAULT 2,
+  worker_group TEXT NOT NULL DEFAULT 'default',
+  executor_id BIGINT NOT NULL DEFAULT 0,
+  var_pool TEXT NOT NULL DEFAULT '[]',
+  delay_time BIGINT NOT NULL DEFAULT 0,
+  task_params TEXT NOT NULL DEFAULT '{}',
+  dry_run BIGINT NOT NULL DEFAULT 0);
+-- the task list of one workflow instance (runner rebuild, /process-instances/{id}/tasks)
+CREATE INDEX idx_ti_instance ON t_ds_task_instance(process_instance_id, id);
+-- task instance list page of a project
+CREATE INDEX idx_ti_project ON t_ds_task_instance(project_code, id);

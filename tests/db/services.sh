@@ -1,0 +1,99 @@
+# Throwaway PostgreSQL 15 and MariaDB servers for the database tests, on loopback, on free
+# ports, with data dirs under one temp dir (reference/deps.md, tested there). Sourced, not run:
+#
+#   . tests/db/services.sh; trap svc_stop_all EXIT; pg_start; maria_start; ...
+#
+# After pg_start: PG_PORT, PG_URL (jdbc:postgresql://127.0.0.1:$PG_PORT/ds); after maria_start:
+# MY_PORT, MY_URL. Both have database `ds`, user `ds`, password `ds`. Password authentication
+# is on for TCP (not trust), so a wrong password is refused as it would be in production.
+# Needs root (the servers run as the postgres and mysql users). Apt does not start the system
+# servers on this machine (policy-rc.d), and we never touch them: our ports are free ports.
+set -euo pipefail
+
+SVC_ROOT=${SVC_ROOT:-$(mktemp -d -t dsched-db.XXXXXX)}
+chmod 755 "$SVC_ROOT"  # postgres/mysql must traverse it
+PGBIN=/usr/lib/postgresql/15/bin
+
+svc_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Skips (exit 77 from the caller) when the servers are not installed and cannot be.
+svc_have_servers() {
+  [ -x "$PGBIN/initdb" ] && command -v mariadbd >/dev/null 2>&1 && command -v mariadb-install-db >/dev/null 2>&1
+}
+
+pg_start() {
+  PG_PORT=${PG_PORT:-$(svc_free_port)}
+  mkdir -p "$SVC_ROOT/pg"
+  chown postgres:postgres "$SVC_ROOT/pg"
+  runuser -u postgres -- "$PGBIN/initdb" -D "$SVC_ROOT/pg/data" -U postgres --auth-local=trust \
+    --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$SVC_ROOT/pg/initdb.log"
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$SVC_ROOT/pg/data" -l "$SVC_ROOT/pg/pg.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SVC_ROOT/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null
+  # Administration over the unix socket (trust); clients use TCP with a password.
+  psql -h "$SVC_ROOT/pg" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q \
+    -c "CREATE USER ds WITH PASSWORD 'ds'" -c "CREATE DATABASE ds OWNER ds"
+  PG_URL="jdbc:postgresql://127.0.0.1:$PG_PORT/ds"
+}
+pg_stop() {
+  [ -d "$SVC_ROOT/pg/data" ] || return 0
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$SVC_ROOT/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+# pg_restart: stop and start again on the same port (the outage tests).
+pg_restart() {
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$SVC_ROOT/pg/data" -l "$SVC_ROOT/pg/pg.log" -m fast -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SVC_ROOT/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    restart >/dev/null
+}
+# pg_psql SQL...: runs statements in database ds as the superuser.
+pg_psql() { psql -h "$SVC_ROOT/pg" -p "$PG_PORT" -U postgres -d ds -v ON_ERROR_STOP=1 -qAt "$@"; }
+
+maria_start() {
+  MY_PORT=${MY_PORT:-$(svc_free_port)}
+  mkdir -p "$SVC_ROOT/my"
+  chown mysql:mysql "$SVC_ROOT/my"
+  mariadb-install-db --no-defaults --user=mysql --datadir="$SVC_ROOT/my/data" \
+    --auth-root-authentication-method=normal --skip-test-db >"$SVC_ROOT/my/install.log" 2>&1
+  runuser -u mysql -- mariadbd --no-defaults --datadir="$SVC_ROOT/my/data" --bind-address=127.0.0.1 \
+    --port="$MY_PORT" --socket="$SVC_ROOT/my/mysqld.sock" --pid-file="$SVC_ROOT/my/mysqld.pid" \
+    --log-error="$SVC_ROOT/my/err.log" --skip-log-bin --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1 &
+  echo $! >"$SVC_ROOT/my/launcher.pid"
+  local ok=""
+  for _ in $(seq 1 120); do
+    if mariadb-admin --no-defaults -h127.0.0.1 -P"$MY_PORT" -uroot ping >/dev/null 2>&1; then ok=1; break; fi
+    sleep 0.5
+  done
+  [ -n "$ok" ] || { echo "mariadb did not start:"; cat "$SVC_ROOT/my/err.log"; return 1; }
+  mariadb --no-defaults -h127.0.0.1 -P"$MY_PORT" -uroot -e \
+    "CREATE DATABASE ds CHARACTER SET utf8mb4; CREATE USER 'ds'@'%' IDENTIFIED BY 'ds'; GRANT ALL ON ds.* TO 'ds'@'%';"
+  MY_URL="jdbc:mysql://127.0.0.1:$MY_PORT/ds"
+}
+maria_stop() {
+  [ -n "${MY_PORT:-}" ] || return 0
+  mariadb-admin --no-defaults -h127.0.0.1 -P"$MY_PORT" -uroot shutdown >/dev/null 2>&1 || true
+  if [ -f "$SVC_ROOT/my/launcher.pid" ]; then
+    local pid
+    pid=$(cat "$SVC_ROOT/my/launcher.pid")
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+}
+# maria_sql SQL: runs statements in database ds as root.
+maria_sql() { mariadb --no-defaults -h127.0.0.1 -P"$MY_PORT" -uroot -N -B ds -e "$1"; }
+
+# pg_reset / maria_reset: an empty database ds again (between tests that create schemas).
+pg_reset() {
+  psql -h "$SVC_ROOT/pg" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q \
+    -c "DROP DATABASE IF EXISTS ds WITH (FORCE)" -c "CREATE DATABASE ds OWNER ds"
+}
+maria_reset() {
+  mariadb --no-defaults -h127.0.0.1 -P"$MY_PORT" -uroot -e \
+    "DROP DATABASE IF EXISTS ds; CREATE DATABASE ds CHARACTER SET utf8mb4;"
+}
+
+svc_stop_all() {
+  maria_stop || true
+  pg_stop || true
+  rm -rf "$SVC_ROOT"
+}
