@@ -210,10 +210,18 @@ void Engine::Loop() {
       if (opts_.commit_delay_us > 0)
         std::this_thread::sleep_for(std::chrono::microseconds(opts_.commit_delay_us));
       int64_t backoff_ms = 50;
+      int failures = 0;
       for (;;) {
         Status s = instances_.Commit(batch_);
-        if (s.ok()) break;
-        spdlog::error("group commit failed, retrying in {} ms: {}", backoff_ms, s.message());
+        if (s.ok()) {
+          if (failures > 0)
+            spdlog::info("group commit succeeded again after {} retries", failures);
+          break;
+        }
+        // One line per outage, not one per retry: the state stays in memory meanwhile.
+        if (failures++ == 0)
+          spdlog::error("group commit failed, retrying with backoff until the database answers: {}",
+                        s.message());
         std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
         backoff_ms = std::min<int64_t>(backoff_ms * 2, 5000);
         std::lock_guard<std::mutex> l(mu_);
