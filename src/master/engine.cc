@@ -806,6 +806,22 @@ void Engine::Submit(Runner& r, int64_t code, TaskState initial) {
   });
 }
 
+std::vector<std::vector<Property>> Engine::UpstreamVarPools(const Runner& r, int64_t code) {
+  std::vector<const TaskInstance*> ups;
+  for (int64_t p : r.dag->Preds(code)) {
+    auto it = r.current.find(p);
+    if (it != r.current.end() && IsSuccess(it->second->state)) ups.push_back(it->second);
+  }
+  std::sort(ups.begin(), ups.end(),
+            [](const TaskInstance* a, const TaskInstance* b) { return a->end_time < b->end_time; });
+  std::vector<std::vector<Property>> pools;
+  for (const TaskInstance* u : ups) {
+    auto vp = PropertiesFromText(u->var_pool, "varPool");
+    if (vp.ok()) pools.push_back(*vp);
+  }
+  return pools;
+}
+
 TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
   const TaskDefinition& t = r.dag->Task(ti.task_code);
   TaskDispatch d;
@@ -830,18 +846,7 @@ TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
     d.timeout_kills = true;
   }
   // The var pools of the direct predecessors, earliest finisher first.
-  std::vector<const TaskInstance*> ups;
-  for (int64_t p : r.dag->Preds(ti.task_code)) {
-    auto it = r.current.find(p);
-    if (it != r.current.end() && IsSuccess(it->second->state)) ups.push_back(it->second);
-  }
-  std::sort(ups.begin(), ups.end(),
-            [](const TaskInstance* a, const TaskInstance* b) { return a->end_time < b->end_time; });
-  std::vector<std::vector<Property>> pools;
-  for (const TaskInstance* u : ups) {
-    auto vp = PropertiesFromText(u->var_pool, "varPool");
-    if (vp.ok()) pools.push_back(*vp);
-  }
+  std::vector<std::vector<Property>> pools = UpstreamVarPools(r, ti.task_code);
   params::BuiltinInputs bi;
   bi.base_ms = d.base_time_ms;
   bi.task_instance_id = ti.id;
@@ -929,20 +934,9 @@ void Engine::HandleEvent(const TaskEvent& e) {
   if (e.state == TaskState::kSuccess) {
     // The var pool flows downstream transitively: what this task's predecessors passed on,
     // overridden by what it set itself.
-    std::vector<const TaskInstance*> ups;
-    for (int64_t p : r.dag->Preds(ti->task_code)) {
-      auto it2 = r.current.find(p);
-      if (it2 != r.current.end() && IsSuccess(it2->second->state)) ups.push_back(it2->second);
-    }
-    std::sort(ups.begin(), ups.end(), [](const TaskInstance* a, const TaskInstance* b) {
-      return a->end_time < b->end_time;
-    });
-    std::vector<std::vector<Property>> pools;
-    pools.push_back(e.var_pool);  // its own values win: merge gives the earliest list priority
-    for (const TaskInstance* u : ups) {
-      auto vp = PropertiesFromText(u->var_pool, "varPool");
-      if (vp.ok()) pools.push_back(*vp);
-    }
+    std::vector<std::vector<Property>> pools = UpstreamVarPools(r, ti->task_code);
+    // Its own values win: the merge gives the earliest list priority.
+    pools.insert(pools.begin(), e.var_pool);
     ti->var_pool = PropertiesToJson(params::MergeVarPools(pools)).dump();
   } else {
     ti->var_pool = PropertiesToJson(e.var_pool).dump();
@@ -1041,35 +1035,22 @@ void Engine::KillRunning(Runner& r) {
   }
   for (auto& [code, ti] : r.current) {
     if (!Active(ti->state)) continue;
-    if (ti->state == TaskState::kDelayExecution || ti->id == 0) {
-      // Never reached a worker: it ends here.
+    // A task with no process behind it ends here: never dispatched (delayed or not committed
+    // yet), a DEPENDENT task that only waits for its next re-check, or a SUB_PROCESS task whose
+    // child does not exist yet. A running child is stopped instead; its end ends the task.
+    Runner* child = ti->task_type == "SUB_PROCESS" ? ChildOf(ti->id) : nullptr;
+    if (child) {
+      StopInstance(*child);
+      continue;
+    }
+    if (ti->state == TaskState::kDelayExecution || ti->id == 0 || ti->task_type == "DEPENDENT" ||
+        ti->task_type == "SUB_PROCESS") {
       if (r.timers.count(code)) clock_.Cancel(r.timers[code]);
       r.timers.erase(code);
       ti->state = TaskState::kKill;
       ti->end_time = now;
       r.active.erase(code);
       WriteTask(r, *ti);
-      continue;
-    }
-    if (ti->task_type == "DEPENDENT") {  // only waiting: nothing to kill but its re-check
-      if (r.timers.count(code)) clock_.Cancel(r.timers[code]);
-      r.timers.erase(code);
-      ti->state = TaskState::kKill;
-      ti->end_time = now;
-      r.active.erase(code);
-      WriteTask(r, *ti);
-      continue;
-    }
-    if (ti->task_type == "SUB_PROCESS") {
-      // Stopping the child instance kills its tasks; its end ends this task (as KILL).
-      if (Runner* child = ChildOf(ti->id)) {
-        StopInstance(*child);
-      } else {
-        ti->state = TaskState::kKill;
-        ti->end_time = now;
-        r.active.erase(code);
-        WriteTask(r, *ti);
-      }
       continue;
     }
     int64_t id = ti->id;
@@ -1378,6 +1359,11 @@ void Engine::CheckDependent(Runner& r, TaskInstance& ti) {
     return;
   }
   AppendMasterLog(r, ti, std::string("dependence ") + (result == DependResult::kSuccess ? "met" : "failed"));
+  FinishFromMaster(r, ti, result == DependResult::kSuccess ? TaskState::kSuccess
+                                                           : TaskState::kFailure);
+}
+
+void Engine::FinishFromMaster(Runner& r, const TaskInstance& ti, TaskState state) {
   TaskEvent e;
   e.type = TaskEventType::kFinished;
   e.task_instance_id = ti.id;
@@ -1386,7 +1372,7 @@ void Engine::CheckDependent(Runner& r, TaskInstance& ti) {
   e.workflow_instance_id = r.wi.id;
   e.host = opts_.host;
   e.time_ms = clock_.NowMs();
-  e.state = result == DependResult::kSuccess ? TaskState::kSuccess : TaskState::kFailure;
+  e.state = state;
   HandleEvent(e);
 }
 
@@ -1397,21 +1383,13 @@ void Engine::OnChildFinished(const WorkflowInstance& child) {
   Runner& parent = *it->second;
   auto row = parent.by_id.find(ptid);
   if (row == parent.by_id.end() || IsFinal(row->second->state)) return;
-  TaskEvent e;
-  e.type = TaskEventType::kFinished;
-  e.task_instance_id = ptid;
-  e.attempt = row->second->retry_times;
-  e.master_epoch = parent.wi.owner_epoch;
-  e.workflow_instance_id = pwid;
-  e.host = opts_.host;
-  e.time_ms = clock_.NowMs();
   AppendMasterLog(parent, *row->second, "sub-workflow instance " + std::to_string(child.id) +
                                             " ended " + Name(child.state));
-  e.state = child.state == WorkflowState::kSuccess  ? TaskState::kSuccess
-            : child.state == WorkflowState::kPause  ? TaskState::kPause
-            : child.state == WorkflowState::kStop   ? TaskState::kKill
-                                                    : TaskState::kFailure;
-  HandleEvent(e);
+  FinishFromMaster(parent, *row->second,
+                   child.state == WorkflowState::kSuccess ? TaskState::kSuccess
+                   : child.state == WorkflowState::kPause ? TaskState::kPause
+                   : child.state == WorkflowState::kStop  ? TaskState::kKill
+                                                          : TaskState::kFailure);
 }
 
 void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {

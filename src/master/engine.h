@@ -92,6 +92,10 @@ class Engine final : public MasterControl, public TaskEventSink {
   enum class DependResult { kSuccess, kWaiting, kFailed };
   DependResult EvaluateDependItem(Runner& r, const nlohmann::json& item, std::string* why);
   void CheckDependent(Runner& r, TaskInstance& ti);
+  // Ends a task the master runs itself, through the same path as a worker's event.
+  void FinishFromMaster(Runner& r, const TaskInstance& ti, TaskState state);
+  // The var pools of code's succeeded predecessors, earliest finisher first.
+  std::vector<std::vector<Property>> UpstreamVarPools(const Runner& r, int64_t code);
   // Hands an unfinished task back to whoever runs it after a restart or a recover: the worker
   // for process tasks, the master itself for logic and SUB_PROCESS tasks.
   void ResumeTask(Runner& r, TaskInstance& ti);
