@@ -1,0 +1,223 @@
+// Internal to src/storage/sql: the statement helpers every SqlStore source file shares (one
+// file per aggregate: sql_store.cc, and the files beside it). Not part of the storage seam.
+#pragma once
+
+#include <soci/soci.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/sql/sql_store.h"
+
+namespace dsched {
+namespace sql_internal {
+
+// Column readers that accept whatever numeric type the backend reports.
+inline int64_t I(const soci::row& r, const std::string& name) {
+  if (r.get_indicator(name) == soci::i_null) return 0;
+  switch (r.get_properties(name).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(name);
+    case soci::dt_long_long:
+      return r.get<long long>(name);
+    case soci::dt_unsigned_long_long:
+      return static_cast<int64_t>(r.get<unsigned long long>(name));
+    case soci::dt_double:
+      return static_cast<int64_t>(r.get<double>(name));
+    case soci::dt_string:
+      return std::stoll(r.get<std::string>(name));
+    default:
+      return 0;
+  }
+}
+
+inline std::string S(const soci::row& r, const std::string& name) {
+  if (r.get_indicator(name) == soci::i_null) return "";
+  switch (r.get_properties(name).get_data_type()) {
+    case soci::dt_string:
+      return r.get<std::string>(name);
+    default:
+      return std::to_string(I(r, name));
+  }
+}
+
+// A statement run once. On PostgreSQL that is one PQexecParams round trip, where soci's default
+// for a `statement` (prepare, execute, deallocate) would be three; the parameters are bound by
+// the server either way, never spliced into the SQL. Values must outlive Run().
+class Stmt {
+ public:
+  explicit Stmt(soci::session& sql) : st_(sql) {}
+  template <typename T>
+  void exchange(T&& element) {
+    st_.exchange(std::forward<T>(element));
+  }
+  template <typename T>
+  Stmt& Use(const T& v) {
+    st_.exchange(soci::use(v));
+    return *this;
+  }
+  template <typename T>
+  Stmt& Into(T& v) {
+    st_.exchange(soci::into(v));
+    return *this;
+  }
+  template <typename T>
+  Stmt& Into(T& v, soci::indicator& ind) {
+    st_.exchange(soci::into(v, ind));
+    return *this;
+  }
+  // Runs q (fetching the first row into the Into()s, if any); returns the rows affected.
+  long long Run(const std::string& q) {
+    Prepare(q);
+    st_.execute(true);
+    return st_.get_affected_rows();
+  }
+  // Runs q and calls each(row) for every row.
+  template <typename F>
+  void Rows(const std::string& q, F&& each) {
+    soci::row r;
+    st_.exchange(soci::into(r));
+    Prepare(q);
+    if (st_.execute(true)) {
+      do {
+        each(static_cast<const soci::row&>(r));
+      } while (st_.fetch());
+    }
+  }
+
+ private:
+  void Prepare(const std::string& q) {
+    st_.alloc();
+    st_.prepare(q, soci::details::st_one_time_query);
+    st_.define_and_bind();
+  }
+  soci::statement st_;
+};
+
+// "a = :c0, b = :c1" for an UPDATE of the given column list. Named placeholders: PostgreSQL's
+// and MySQL's soci backends understand only those (SQLite's '?' is not portable).
+inline std::string SetClause(const char* columns) {
+  std::string out, cols = columns;
+  size_t i = 0;
+  int n = 0;
+  while (i < cols.size()) {
+    size_t c = cols.find(',', i);
+    std::string name = cols.substr(i, c == std::string::npos ? std::string::npos : c - i);
+    name.erase(0, name.find_first_not_of(' '));
+    if (!out.empty()) out += ", ";
+    out += name + " = :c" + std::to_string(n++);
+    i = c == std::string::npos ? cols.size() : c + 1;
+  }
+  return out;
+}
+
+inline std::string Placeholders(const char* columns) {
+  std::string out = ":c0";
+  int n = 1;
+  for (const char* p = columns; *p; ++p)
+    if (*p == ',') out += ", :c" + std::to_string(n++);
+  return out;
+}
+
+// Runs an INSERT (its uses already bound by `bind`) and returns the new row's id: RETURNING on
+// PostgreSQL, which has no "last id" of a connection; the driver's last id elsewhere (no extra
+// round trip on MySQL).
+template <typename Bind>
+int64_t InsertReturningId(soci::session& sql, DbType type, const char* table,
+                          const std::string& insert, Bind&& bind) {
+  long long id = 0;
+  Stmt st(sql);
+  bind(st);
+  if (type == DbType::kPostgres) {
+    st.Into(id);
+    st.Run(insert + " RETURNING id");
+    return id;
+  }
+  st.Run(insert);
+  if (!sql.get_last_insert_id(table, id)) {
+    sql << (type == DbType::kMySql ? "SELECT LAST_INSERT_ID()" : "SELECT last_insert_rowid()"),
+        soci::into(id);
+  }
+  return id;
+}
+
+// The AND of the filters a list page asked for. Only the active ones go into the SQL, so every
+// database can use the index of the filter (a "(:x = 0 OR col = :x)" form defeats them all),
+// and each value is a bound parameter. Values live in deques: soci keeps their addresses.
+class Where {
+ public:
+  void Int(const std::string& clause, long long v) {
+    ints_.push_back(v);
+    Add(clause, [this, i = ints_.size() - 1](Stmt& st) { st.Use(ints_[i]); });
+  }
+  void Str(const std::string& clause, std::string v) {
+    strs_.push_back(std::move(v));
+    Add(clause, [this, i = strs_.size() - 1](Stmt& st) { st.Use(strs_[i]); });
+  }
+  const std::string& sql() const { return sql_; }
+  void Bind(Stmt& st) {
+    for (auto& b : binds_) b(st);
+  }
+
+ private:
+  void Add(const std::string& clause, std::function<void(Stmt&)> bind) {
+    sql_ += (sql_.empty() ? " WHERE " : " AND ") + clause;
+    binds_.push_back(std::move(bind));
+  }
+  std::string sql_;
+  std::deque<long long> ints_;
+  std::deque<std::string> strs_;
+  std::vector<std::function<void(Stmt&)>> binds_;
+};
+
+// Case-insensitive "name contains" on every database (SQLite's LIKE already is, PostgreSQL's is
+// not, MySQL's depends on the collation, ours is _bin), as DolphinScheduler on MySQL behaves.
+constexpr const char* kNameLike = "LOWER(name) LIKE LOWER(:like)";
+
+template <typename T, typename F, typename... Args>
+std::vector<T> Query(soci::session& sql, const std::string& q, F from_row, const Args&... args) {
+  std::vector<T> out;
+  Stmt st(sql);
+  (st.Use(args), ...);
+  st.Rows(q, [&](const soci::row& r) { out.push_back(from_row(r)); });
+  return out;
+}
+
+inline long long Count(soci::session& sql, const std::string& q, Where& w) {
+  long long total = 0;
+  Stmt st(sql);
+  w.Bind(st);
+  st.Into(total);
+  st.Run(q + w.sql());
+  return total;
+}
+
+}  // namespace sql_internal
+
+// A reader connection borrowed from the pool for one call.
+class SqlStore::ReaderLease {
+ public:
+  explicit ReaderLease(SqlStore& s) : s_(s) {
+    std::unique_lock<std::mutex> l(s_.readers_mu_);
+    s_.readers_cv_.wait(l, [&] { return !s_.readers_.empty(); });
+    session_ = std::move(s_.readers_.back());
+    s_.readers_.pop_back();
+  }
+  ~ReaderLease() {
+    std::lock_guard<std::mutex> l(s_.readers_mu_);
+    s_.readers_.push_back(std::move(session_));
+    s_.readers_cv_.notify_one();
+  }
+  soci::session& operator*() { return *session_; }
+
+ private:
+  SqlStore& s_;
+  std::unique_ptr<soci::session> session_;
+};
+
+}  // namespace dsched
