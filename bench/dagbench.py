@@ -249,8 +249,9 @@ class Server:
     this script is killed outright.
     """
 
-    def __init__(self, binary, scratch, pid_file, ready_timeout):
+    def __init__(self, binary, scratch, pid_file, ready_timeout, env=None):
         self.binary = binary
+        self.env = env  # None: the embedded SQLite database; else the server database's vars
         self.data_dir = tempfile.mkdtemp(prefix="data-", dir=scratch)
         self.log_path = os.path.join(scratch, "server-%s.log" % os.path.basename(self.data_dir))
         self.pid_file = pid_file
@@ -265,8 +266,9 @@ class Server:
         cmd = [self.binary, "standalone", "--data-dir", self.data_dir, "--port", str(self.port)]
         log = open(self.log_path, "wb")
         t0 = time.perf_counter()
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True, env=env)
         log.close()
         if self.pid_file:
             with open(self.pid_file, "w") as f:
@@ -530,10 +532,29 @@ def latencies(dag, codes, inst, tasks, edges, problems):
     return out
 
 
-def run_dsched(binary, dag, args, problems):
-    """One fresh server, one workflow, one run. Returns the figures of this run."""
+def server_db_env(url):
+    """The environment that points every dsched command at a server database (the variables
+    of conf/env/dolphinscheduler_env.sh); the bench servers' user and password are ds/ds."""
+    return {"DATABASE": "", "SPRING_DATASOURCE_URL": url, "SPRING_DATASOURCE_USERNAME": "ds",
+            "SPRING_DATASOURCE_PASSWORD": "ds"}
+
+
+def create_schema(binary, env, scratch):
+    p = subprocess.run([binary, "db", "create", "--data-dir", os.path.join(scratch, "db-create")],
+                       env=dict(os.environ, **env), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        raise BenchError("dsched db create on %s failed: %s"
+                         % (env["SPRING_DATASOURCE_URL"], p.stdout.decode(errors="replace")))
+
+
+def run_dsched(binary, dag, args, problems, db_env=None):
+    """One fresh server, one workflow, one run. Returns the figures of this run. db_env: run on
+    that (empty) server database instead of the embedded SQLite file."""
     res = {}
-    srv = Server(binary, args.work_dir, args.pid_file, args.ready_timeout)
+    if db_env:
+        create_schema(binary, db_env, args.work_dir)
+    srv = Server(binary, args.work_dir, args.pid_file, args.ready_timeout, db_env)
     try:
         srv.start()
         api = srv.api
@@ -587,7 +608,9 @@ def run_dsched(binary, dag, args, problems):
         res["peak_rss_kb"] = srv.rss_kb("VmHWM")  # right before stopping: the run's peak
         srv.stop()
 
-        db = find_db(srv.data_dir)
+        db = None if db_env else find_db(srv.data_dir)
+        if db_env:
+            return res  # wall time only: the millisecond timings below read the SQLite file
         if db:
             inst, edges, tasks = read_db(db, inst_id)
             res["timing_source"] = "sqlite (ms)"
@@ -714,6 +737,53 @@ def tool_version(cmd):
         return None
 
 
+TARGET_SERVER_DB_VS_SQLITE = 1.3
+
+
+def run_server_dbs(binary, dags, results, args, problems):
+    """The largest layered DAG again on each --server-db, compared with its SQLite run above."""
+    if not args.server_db or args.only == "baselines":
+        return []
+    dag = max((d for d in dags if d.kind == "dag"), key=lambda d: d.n)
+    sqlite_wall = next((r["dsched"].get("wall_s") for r in results if r["name"] == dag.name),
+                       None)
+    out = []
+    for spec in args.server_db:
+        label, _, url = spec.partition("=")
+        if not url:
+            problems.append("--server-db %s: expected LABEL=JDBC_URL" % spec)
+            continue
+        print("bench: %s on %s (%s)" % (dag.name, label, url), flush=True)
+        run = {"database": label, "url": url, "workflow": dag.name, "sqlite_wall_s": sqlite_wall}
+        try:
+            r = run_dsched(binary, dag, args, problems, server_db_env(url))
+            run.update(wall_s=r["wall_s"], peak_rss_kb=r.get("peak_rss_kb"))
+            print("bench:   dsched on %s %.3f s" % (label, r["wall_s"]), flush=True)
+        except (BenchError, OSError, http.client.HTTPException, KeyError, TypeError,
+                ValueError) as e:
+            problems.append("%s on %s: dsched run failed: %s" % (dag.name, label, e))
+        out.append(run)
+    return out
+
+
+def report_server_dbs(db_runs):
+    if not db_runs:
+        return
+    print()
+    print("Metadata database (same workflow, same binary, same run; target: each server "
+          "database <= %.1f x SQLite)" % TARGET_SERVER_DB_VS_SQLITE)
+    rows = []
+    for r in db_runs:
+        rel = ratio(r.get("wall_s"), r.get("sqlite_wall_s"))
+        rows.append([r["workflow"], r["database"], fmt(r.get("sqlite_wall_s")),
+                     fmt(r.get("wall_s")), fmt(rel, "%.2f"),
+                     "-" if rel is None else
+                     ("met" if rel <= TARGET_SERVER_DB_VS_SQLITE else "MISSED"),
+                     fmt(mb(r.get("peak_rss_kb")), "%.0f")])
+    print_table(["workflow", "database", "SQLite wall s", "wall s", "x SQLite", "target",
+                 "peak RSS MB"], rows)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dsched", required=True, help="path to the dsched binary")
@@ -729,6 +799,9 @@ def main():
                     help="seconds to wait for one workflow instance to finish")
     ap.add_argument("--poll-by-id", action="store_true",
                     help="poll process-instances/{id} (with dagData) instead of .../trigger")
+    ap.add_argument("--server-db", action="append", default=[], metavar="LABEL=JDBC_URL",
+                    help="also run the largest layered DAG on this empty server database "
+                         "(user ds, password ds), beside the SQLite run; repeatable")
     ap.add_argument("--only", choices=["dsched", "baselines"],
                     help="run only one side (for debugging the harness)")
     args = ap.parse_args()
@@ -788,8 +861,11 @@ def main():
         if own_work:
             shutil.rmtree(args.work_dir, ignore_errors=True)
 
+    db_runs = run_server_dbs(binary, dags, results, args, problems)
+
     tgts = targets(results, idle_rss_kb)
     report(results, idle_rss_kb, tgts)
+    report_server_dbs(db_runs)
 
     os.makedirs(args.out, exist_ok=True)
     doc = {
@@ -800,7 +876,8 @@ def main():
                  "ninja": tool_version(["ninja", "--version"]), "quick": args.quick,
                  "poll": "process-instances/{id}" if args.poll_by_id
                  else "process-instances/trigger", "poll_interval_s": POLL_INTERVAL_S},
-        "idle_rss_kb": idle_rss_kb, "runs": results, "targets": tgts, "problems": problems}
+        "idle_rss_kb": idle_rss_kb, "runs": results, "server_db_runs": db_runs,
+        "targets": tgts, "problems": problems}
     path = os.path.join(args.out, "results.json")
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)

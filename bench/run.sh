@@ -60,16 +60,40 @@ cleanup() {
       kill -KILL -- "-$pid" 2>/dev/null || true
     fi
   fi
+  if [ -n "${SVC_ROOT:-}" ]; then svc_stop_all; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+# The metadata-database figures: the largest DAG again on PostgreSQL 15 and on MariaDB, started
+# here on loopback with throwaway data dirs (tests/db/services.sh, durability as dsched's SQLite
+# default has it: see SVC_DURABILITY there). They need root (the servers run as their own users);
+# without it, or with BENCH_SERVER_DBS=0, only SQLite is measured and the report says so.
+db_args=()
+if [ "${BENCH_SERVER_DBS:-1}" != 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "bench: not root: PostgreSQL/MariaDB runs skipped (SQLite only)" >&2
+  else
+    export SVC_DURABILITY=bench
+    # shellcheck disable=SC1091
+    . "$here/../tests/db/services.sh"
+    if svc_have_servers; then
+      pg_start
+      maria_start
+      echo "bench: PostgreSQL on $PG_PORT, MariaDB on $MY_PORT (durability: $PG_DURABILITY / $MY_DURABILITY)"
+      db_args=(--server-db "postgresql=$PG_URL" --server-db "mariadb=$MY_URL")
+    else
+      echo "bench: postgresql-15 / mariadb-server not installed: SQLite only" >&2
+    fi
+  fi
+fi
 
 # python3 runs in the background so that a signal to this script is handled at once (bash
 # defers traps while a foreground child runs). A background child of a non-interactive shell
 # ignores Ctrl-C, so both INT and TERM are forwarded as SIGTERM, on which dagbench.py stops its
 # server in order; the EXIT trap then catches anything left.
 python3 "$here/dagbench.py" --dsched "$bin" --work-dir "$work" --pid-file "$pid_file" \
-  --out "$here/out" "$@" &
+  --out "$here/out" "${db_args[@]}" "$@" &
 py=$!
 # shellcheck disable=SC2317
 forward() {
@@ -82,4 +106,32 @@ trap 'forward 143' TERM
 
 rc=0
 wait "$py" || rc=$?
+
+# Cron firing (issue 5): 10,000 schedules due in the same second, fired by the real scheduler
+# into SQLite; lateness from each slot to its committed command, and commands per slot.
+lateness_bin="$(dirname "$bin")/../../bench/schedule_lateness"
+if [ "$rc" = 0 ]; then
+  if [ -x "$lateness_bin" ]; then
+    n=10000
+    for a in "$@"; do [ "$a" = "--quick" ] && n=1000; done
+    echo
+    echo "== cron: $n schedules due in the same second (target: p99 <= 100 ms, exactly 1 command per slot)"
+    "$lateness_bin" --schedules "$n" --slots 3 --work-dir "$work" || rc=$?
+  else
+    echo "bench: $lateness_bin is not built (ninja schedule_lateness): cron figures skipped" >&2
+  fi
+fi
+
+# REST API (issue 3): with 100,000 workflow instances stored, the instance list page and
+# start-process-instance under wrk, beside a constant route as the server's own ceiling.
+if [ "$rc" = 0 ]; then
+  api_args=()
+  for a in "$@"; do [ "$a" = "--quick" ] && api_args=(--quick); done
+  echo
+  if command -v wrk >/dev/null 2>&1; then
+    bash "$here/api_bench.sh" "$bin" "${api_args[@]}" || rc=$?
+  else
+    echo "bench: 'wrk' not found (scripts/install-deps.sh installs it): REST API figures skipped" >&2
+  fi
+fi
 exit "$rc"

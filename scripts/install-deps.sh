@@ -11,7 +11,7 @@ PACKAGES=(
   postgresql-15 mariadb-server mariadb-client
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
-  curl python3
+  curl python3 wrk
 )
 
 missing=()

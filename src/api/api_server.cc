@@ -217,7 +217,8 @@ struct ApiServer::Impl {
     open("GET", "/login/sso", [](const HttpRequest&) { return Ok(nullptr); });
     open("GET", "/oauth2-provider", [](const HttpRequest&) { return Ok(json::array()); });
     authed("POST", "/signOut", [this](const Call& c) { return SignOut(c); });
-    authed("GET", "/users/get-user-info", [](const Call& c) { return Ok(UserToJson(c.user)); });
+    if (!deps.admin)
+      authed("GET", "/users/get-user-info", [](const Call& c) { return Ok(UserToJson(c.user)); });
     authed("GET", "/projects/analysis/task-state-count", &TaskStateCount);
     authed("GET", "/projects/analysis/process-state-count", &ProcessStateCount);
     constant("GET", "/projects/analysis/define-user-count",
@@ -228,6 +229,7 @@ struct ApiServer::Impl {
     authed("GET", "/projects", &ListProjectsPaged);
     authed("GET", "/projects/list", &ListAllProjects);
     authed("GET", "/projects/created-and-authed", &ListAllProjects);
+    authed("GET", "/projects/list-dependent", &ListAllProjects);
     authed("GET", "/projects/{projectCode}", &GetProject);
 
     // J3/J4: workflow definitions.
@@ -244,6 +246,31 @@ struct ApiServer::Impl {
     authed("PUT", pd + "/{code}", &UpdateWorkflow);
     authed("DELETE", pd + "/{code}", &DeleteWorkflow);
     authed("POST", pd + "/{code}/release", &ReleaseWorkflow);
+    authed("POST", pd + "/batch-copy", &CopyWorkflows);
+    authed("POST", pd + "/batch-move", &MoveWorkflows);
+    authed("POST", pd + "/batch-delete", &BatchDeleteWorkflows);
+    authed("POST", pd + "/batch-export", &ExportWorkflows);
+    authed("POST", pd + "/import", &ImportWorkflows);
+    authed("GET", pd + "/simple-list", &SimpleWorkflowList);
+    authed("GET", pd + "/query-task-definition-list", &ListDefinitionTasks);
+    authed("GET", pd + "/{code}/versions", &ListWorkflowVersions);
+    authed("GET", pd + "/{code}/versions/{version}", &SwitchWorkflowVersion);
+    authed("DELETE", pd + "/{code}/versions/{version}", &DeleteWorkflowVersion);
+    authed("GET", pd + "/{code}/view-tree", &ViewWorkflowTree);
+    authed("GET", pd + "/{code}/view-variables", &ViewWorkflowVariables);
+    authed("GET", "/projects/{projectCode}/task-definition/{code}", &GetTaskDefinition);
+
+    // J6: cron schedules.
+    const std::string sc = "/projects/{projectCode}/schedules";
+    authed("POST", sc, &CreateSchedule);
+    authed("GET", sc, &ListSchedulesPaged);
+    authed("POST", sc + "/list", &ListSchedules);
+    authed("POST", sc + "/preview", &PreviewSchedule);
+    authed("PUT", sc + "/update/{code}", &UpdateScheduleByDefinition);
+    authed("PUT", sc + "/{id}", &UpdateSchedule);
+    authed("DELETE", sc + "/{id}", &DeleteSchedule);
+    authed("POST", sc + "/{id}/online", &OnlineSchedule);
+    authed("POST", sc + "/{id}/offline", &OfflineSchedule);
 
     // J4/J5: runs, instances, logs.
     const std::string pi = "/projects/{projectCode}/process-instances";
@@ -254,35 +281,62 @@ struct ApiServer::Impl {
     authed("GET", pi + "/trigger", &ListInstancesByTrigger);
     authed("GET", pi + "/{id}", &GetWorkflowInstance);
     authed("GET", pi + "/{id}/tasks", &ListInstanceTasks);
+    authed("PUT", pi + "/{id}", &UpdateWorkflowInstance);
+    authed("DELETE", pi + "/{id}", &DeleteWorkflowInstance);
+    authed("POST", pi + "/batch-delete", &BatchDeleteWorkflowInstances);
+    authed("GET", pi + "/query-sub-by-parent", &SubInstanceOfTask);
+    authed("GET", pi + "/query-parent-by-sub", &ParentInstanceOfSub);
+    authed("GET", pi + "/{id}/view-gantt", &ViewInstanceGantt);
+    authed("GET", pi + "/{id}/view-variables", &ViewInstanceVariables);
+    authed("POST", "/projects/{projectCode}/executors/execute-task", &ExecuteTask);
+    authed("POST", "/projects/{projectCode}/task-instances/{id}/force-success", &ForceTaskSuccess);
     authed("GET", "/projects/{projectCode}/task-instances", &ListTaskInstancesPaged);
     authed("GET", "/log/detail", &LogDetail);
     authed("GET", "/log/download-log", &DownloadLog);
 
     // Page-load lookups of features dsched does not have yet: empty or fixed answers keep the
     // UI's pages working.
-    constant("GET", "/ui-plugins/query-by-type", json::array());
-    constant("GET", "/worker-groups/all", json::array({"default"}));
-    constant("GET", "/tenants/list",
-             json::array({{{"id", -1},
-                           {"tenantCode", "default"},
-                           {"description", "default tenant"},
-                           {"queueId", 1},
-                           {"queueName", "default"},
-                           {"queue", "default"},
-                           {"createTime", nullptr},
-                           {"updateTime", nullptr}}}));
-    constant("GET", "/queues/list",
-             json::array({{{"id", 1}, {"queueName", "default"}, {"queue", "default"}}}));
-    constant("GET", "/alert-groups/normal-list", json::array());
-    constant("GET", "/environment/query-environment-list", json::array());
+    // Users, tenants, queues, worker groups, alerts, tokens, grants, monitor
+    // (admin_handlers.cc); without the admin store, fixed answers keep the UI's pages working.
+    if (deps.admin) {
+      AddAdminRoutes(authed);
+    } else {
+      constant("GET", "/ui-plugins/query-by-type", json::array());
+      constant("GET", "/worker-groups/all", json::array({"default"}));
+      constant("GET", "/tenants/list",
+               json::array({{{"id", -1},
+                             {"tenantCode", "default"},
+                             {"description", "default tenant"},
+                             {"queueId", 1},
+                             {"queueName", "default"},
+                             {"queue", "default"},
+                             {"createTime", nullptr},
+                             {"updateTime", nullptr}}}));
+      constant("GET", "/queues/list",
+               json::array({{{"id", 1}, {"queueName", "default"}, {"queue", "default"}}}));
+      constant("GET", "/alert-groups/normal-list", json::array());
+      constant("GET", "/environment/query-environment-list", json::array());
+    }
     constant("GET", "/resources/base-dir", "");
     constant("GET", "/resources/list", json::array());
     constant("GET", "/favourite/taskTypes",
              json::array(
                  {{{"taskType", "SHELL"}, {"collection", false}, {"taskCategory", "Universal"}},
                   {{"taskType", "PYTHON"}, {"collection", false}, {"taskCategory", "Universal"}}}));
-    constant("GET", "/task-group/query-list-by-projectCode",
-             PageInfo(json::array(), 0, PageArgs{1, 10}));
+    if (deps.task_groups) {
+      authed("GET", "/task-group/list-paging", &ListTaskGroupsPaged);
+      authed("GET", "/task-group/query-list-by-projectCode", &ListTaskGroupsByProject);
+      authed("POST", "/task-group/create", &CreateTaskGroup);
+      authed("POST", "/task-group/update", &UpdateTaskGroup);
+      authed("POST", "/task-group/close-task-group", &CloseTaskGroup);
+      authed("POST", "/task-group/start-task-group", &StartTaskGroup);
+      authed("GET", "/task-group/query-list-by-group-id", &ListTaskGroupQueue);
+      authed("POST", "/task-group/modifyPriority", &ModifyTaskGroupQueuePriority);
+      authed("POST", "/task-group/forceStart", &ForceStartTaskInQueue);
+    } else {
+      constant("GET", "/task-group/query-list-by-projectCode",
+               PageInfo(json::array(), 0, PageArgs{1, 10}));
+    }
     authed("GET", "/projects/{projectCode}/project-preference", [](const Call& c) {
       DSCHED_API_TRY(Project p, PathProject(c, ProjectAccess::kRead));
       (void)p;

@@ -4,7 +4,10 @@
 // render JSON (model/json_codec.h). Business rules of execution belong to the master, not here.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -15,6 +18,15 @@
 
 namespace dsched::api {
 
+// A server running in this process (standalone): what /monitor/{nodeType} reports and where
+// the worker address list comes from.
+struct LocalServer {
+  std::string node_type;  // "MASTER", "WORKER" or "ALERT_SERVER"
+  std::string host;
+  int port = 0;
+  int64_t start_time_ms = 0;
+};
+
 // The collaborators, owned by the caller and outliving the server.
 struct ApiDeps {
   DefinitionStore* defs = nullptr;
@@ -23,6 +35,20 @@ struct ApiDeps {
   MasterControl* master = nullptr;
   Clock* clock = nullptr;
   CodeGenerator* codes = nullptr;
+  // Users, tenants, queues, grants and the other admin pages. Without it those routes answer
+  // fixed values and a general user reaches only the projects they own.
+  AdminStore* admin = nullptr;
+  std::vector<LocalServer> servers;
+  std::string db_type;   // "SQLITE", "POSTGRESQL" or "MYSQL", for /monitor/databases
+  std::string data_dir;  // disk figures of the monitor
+  // Cron schedules (/projects/{projectCode}/schedules). Without it those routes answer 10000.
+  ScheduleStore* schedules = nullptr;
+  // Called after a schedule went online or offline, changed or was deleted, so that the
+  // firer re-reads the online set at once (Scheduler::Refresh); may be empty.
+  std::function<void()> schedules_changed;
+  // Task groups and their queues (/task-group/*). Without it the project's group list is
+  // empty and the other task group routes are not served.
+  TaskGroupStore* task_groups = nullptr;
 };
 
 // Thread-safe: requests are served on the HTTP server's threads; all state lives in the stores.

@@ -137,6 +137,73 @@ class MapDefinitionStore : public DefinitionStore {
     versions_.erase(code);
     return Status::Ok();
   }
+  StatusOr<PageResult<WorkflowDefinition>> ListWorkflowVersions(int64_t code, Page page) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = versions_.find(code);
+    if (it == versions_.end()) return NotFound("workflow");
+    std::vector<WorkflowDefinition> all(it->second.rbegin(), it->second.rend());
+    return Slice(all, page);
+  }
+  StatusOr<WorkflowDefinition> SwitchWorkflowVersion(int64_t code, int version) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = versions_.find(code);
+    if (it == versions_.end()) return NotFound("workflow");
+    for (size_t i = 0; i < it->second.size(); ++i)
+      if (it->second[i].version == version) {
+        WorkflowDefinition d = it->second[i];
+        d.release_state = it->second.back().release_state;
+        d.project_code = it->second.back().project_code;
+        it->second.erase(it->second.begin() + static_cast<long>(i));
+        it->second.push_back(d);  // the current one is the last
+        return d;
+      }
+    return NotFound("version");
+  }
+  Status DeleteWorkflowVersion(int64_t code, int version) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = versions_.find(code);
+    if (it == versions_.end()) return NotFound("workflow");
+    if (it->second.back().version == version) return FailedPrecondition("current version");
+    for (size_t i = 0; i < it->second.size(); ++i)
+      if (it->second[i].version == version) {
+        it->second.erase(it->second.begin() + static_cast<long>(i));
+        return Status::Ok();
+      }
+    return NotFound("version");
+  }
+  StatusOr<WorkflowDefinition> MoveWorkflow(int64_t code, int64_t target) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = versions_.find(code);
+    if (it == versions_.end()) return NotFound("workflow");
+    WorkflowDefinition d = it->second.back();
+    if (d.project_code == target) return d;
+    for (const auto& [c, v] : versions_)
+      if (v.back().project_code == target && v.back().name == d.name)
+        return AlreadyExists("workflow " + d.name);
+    d.project_code = target;
+    int next = 0;
+    for (const auto& v : it->second) next = std::max(next, v.version);
+    d.version = next + 1;
+    it->second.push_back(d);
+    return d;
+  }
+  StatusOr<WorkflowDefinition> AddWorkflowVersion(WorkflowDefinition def) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = versions_.find(def.code);
+    if (it == versions_.end()) return NotFound("workflow");
+    int next = 0;
+    for (const auto& v : it->second) next = std::max(next, v.version);
+    def.version = next + 1;
+    it->second.insert(it->second.end() - 1, def);  // stored, but the current one stays last
+    return def;
+  }
+  StatusOr<TaskDefinition> GetTaskDefinition(int64_t code) override {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [c, v] : versions_)
+      for (const auto& t : v.back().tasks)
+        if (t.code == code) return t;
+    return NotFound("task definition");
+  }
   size_t workflow_count() {
     std::lock_guard<std::mutex> l(mu_);
     return versions_.size();
@@ -232,6 +299,34 @@ class MapInstanceStore : public InstanceStore {
     return Slice(all, page);
   }
   Status Commit(WriteBatch&) override { return Internal("not used by the API"); }
+  StatusOr<std::vector<std::string>> DeleteWorkflowInstance(int64_t id) override {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<std::string> logs;
+    auto it = workflows_.find(id);
+    if (it == workflows_.end()) return logs;
+    if (!IsFinal(it->second.state)) return FailedPrecondition("not finished");
+    workflows_.erase(it);
+    for (auto t = tasks_.begin(); t != tasks_.end();) {
+      if (t->second.workflow_instance_id != id) {
+        ++t;
+        continue;
+      }
+      if (!t->second.log_path.empty()) logs.push_back(t->second.log_path);
+      t = tasks_.erase(t);
+    }
+    return logs;
+  }
+  Status UpdateFinishedInstance(const WorkflowInstance& wi) override {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = workflows_.find(wi.id);
+    if (it == workflows_.end()) return NotFound("instance");
+    if (!IsFinal(it->second.state)) return FailedPrecondition("not finished");
+    it->second.definition_version = wi.definition_version;
+    it->second.schedule_time = wi.schedule_time;
+    it->second.global_params = wi.global_params;
+    it->second.timeout = wi.timeout;
+    return Status::Ok();
+  }
 
   // Fixture setup.
   void Put(const WorkflowInstance& wi) {
@@ -331,6 +426,23 @@ class RecordingMaster : public MasterControl {
     executed.emplace_back(id, type);
     return next_status;
   }
+  Status ForceTaskSuccess(int64_t id) override {
+    std::lock_guard<std::mutex> l(mu);
+    forced.push_back(id);
+    return next_status;
+  }
+  Status ExecuteTask(int64_t id, const std::vector<int64_t>& nodes, TaskDependType mode) override {
+    std::lock_guard<std::mutex> l(mu);
+    executed_tasks.push_back({id, nodes, mode});
+    return next_status;
+  }
+  struct ExecutedTask {
+    int64_t id;
+    std::vector<int64_t> nodes;
+    TaskDependType mode;
+  };
+  std::vector<int64_t> forced;
+  std::vector<ExecutedTask> executed_tasks;
   std::atomic<int> wakes{0};
   std::mutex mu;
   std::vector<std::pair<int64_t, ExecuteType>> executed;

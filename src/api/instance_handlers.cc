@@ -1,15 +1,23 @@
-// Handlers that start and steer runs (executors), list and show workflow and task instances,
-// and serve task logs. Starting a run only inserts a command and wakes the master: the master
-// owns everything that happens to an instance afterwards.
+// Handlers that start and steer runs (executors, execute-task, force success), list, show,
+// edit and delete workflow and task instances, and serve task logs. Starting a run only
+// inserts a command and wakes the master: the master owns everything that happens to an
+// instance afterwards.
 
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "api/handlers.h"
 #include "common/time_format.h"
 #include "cron/complement.h"
+#include "dag/dag.h"
 #include "model/json_codec.h"
 #include "model/states.h"
 
@@ -25,6 +33,61 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
+}
+
+// The totals of large instance lists, reused for up to a second. Counting a project's
+// instances reads every index entry (100,000 of them: ~10 ms on SQLite, the whole cost of the
+// page), and the list is the most polled route: the UI asks again every 9 s per open page.
+// Totals under kExactBelow are always counted afresh, so small lists (and tests) are exact; a
+// large one's pager may lag the rows by up to kTtlMs, the rows themselves are always fresh.
+// Keyed by store and filter. Thread-safe.
+class TotalCache {
+ public:
+  static constexpr int64_t kExactBelow = 10000;
+  static constexpr int64_t kTtlMs = 1000;
+  static constexpr size_t kMaxEntries = 4096;
+
+  std::optional<int64_t> Get(const std::string& key, int64_t now_ms) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = totals_.find(key);
+    if (it == totals_.end() || now_ms - it->second.at_ms >= kTtlMs || now_ms < it->second.at_ms)
+      return std::nullopt;
+    return it->second.total;
+  }
+  void Put(const std::string& key, int64_t total, int64_t now_ms) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (total < kExactBelow) {
+      totals_.erase(key);
+      return;
+    }
+    if (totals_.size() >= kMaxEntries) totals_.clear();
+    totals_[key] = {total, now_ms};
+  }
+  // After deletes through this API: the next page counts again.
+  void Forget() {
+    std::lock_guard<std::mutex> l(mu_);
+    totals_.clear();
+  }
+
+ private:
+  struct Entry {
+    int64_t total;
+    int64_t at_ms;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> totals_;
+};
+
+TotalCache& LargeTotals() {
+  static TotalCache cache;
+  return cache;
+}
+
+std::string TotalKey(const Call& c, const InstanceFilter& f) {
+  return std::to_string(reinterpret_cast<uintptr_t>(c.deps.instances)) + "|" +
+         std::to_string(f.project_code) + "|" + std::to_string(f.definition_code) + "|" +
+         (f.state ? std::to_string(Code(*f.state)) : "-") + "|" + std::to_string(f.start_after) +
+         "|" + std::to_string(f.start_before) + "|" + f.host + "|" + f.search;
 }
 
 ApiError InstanceNotFound(int64_t id) {
@@ -324,11 +387,31 @@ HttpResponse ListWorkflowInstancesPaged(const Call& c) {
   f.host = req.Param("host").value_or("");
   DSCHED_API_TRY(f.start_after, DateParam(req, "startDate"));
   DSCHED_API_TRY(f.start_before, DateParam(req, "endDate"));
-  DSCHED_API_TRY(auto rows,
-                 c.deps.instances->ListWorkflowInstances(f, Page{page.offset(), page.page_size}));
-  json list = json::array();
-  for (const auto& wi : rows.rows) list.push_back(WorkflowInstanceToJson(wi));
-  return Ok(PageInfo(std::move(list), rows.total, page));
+  std::string key = TotalKey(c, f);
+  Page p{page.offset(), page.page_size};
+  std::optional<int64_t> known = LargeTotals().Get(key, c.deps.clock->NowMs());
+  p.with_total = !known;
+  DSCHED_API_TRY(auto rows, c.deps.instances->ListWorkflowInstances(f, p));
+  int64_t total = rows.total;
+  if (known) {
+    // Never less than what this very page shows.
+    total = std::max<int64_t>(*known, page.offset() + static_cast<int64_t>(rows.rows.size()));
+  } else {
+    LargeTotals().Put(key, total, c.deps.clock->NowMs());
+  }
+  // The envelope and PageInfo as every page has them, with the rows written straight as text
+  // into its empty totalList (building 20 json objects was a third of this route's cost).
+  HttpResponse out = Ok(PageInfo(json::array(), total, page));
+  std::string rows_text;
+  rows_text.reserve(rows.rows.size() * 900);
+  for (size_t i = 0; i < rows.rows.size(); ++i) {
+    if (i) rows_text.push_back(',');
+    AppendWorkflowInstanceJson(&rows_text, rows.rows[i]);
+  }
+  static const std::string kEmptyList = "\"totalList\":[]";
+  size_t at = out.body.find(kEmptyList);
+  if (at != std::string::npos) out.body.insert(at + kEmptyList.size() - 1, rows_text);
+  return out;
 }
 
 HttpResponse GetWorkflowInstance(const Call& c) {
@@ -437,6 +520,312 @@ HttpResponse DownloadLog(const Call& c) {
   std::string file = ti.log_path.substr(ti.log_path.find_last_of('/') + 1);
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "\"");
   return r;
+}
+
+}  // namespace dsched::api
+
+// ---------------------------------------------------------------------------------------------
+// Edits of finished instances (update, delete), their Gantt and variables views, force
+// success of a task, and running tasks of a finished instance again.
+
+namespace dsched::api {
+
+namespace {
+
+ApiError StateRefuses(const WorkflowInstance& wi, const std::string& operation) {
+  return {DsStatus::kProcessInstanceStateOperationError,
+          "the status of process instance " + wi.name + " is " + Name(wi.state) +
+              ",Cannot perform " + operation + " operation"};
+}
+
+// A finished instance of the path's project: 50001 when there is none, 50006 when it runs.
+ApiOr<WorkflowInstance> FinishedInstance(const Call& c, const Project& project, int64_t id,
+                                         const std::string& operation) {
+  auto wi = InstanceOfProject(c, project, id);
+  if (!wi.ok()) return wi.error();
+  if (!IsFinal(wi->state)) return StateRefuses(wi.value(), operation);
+  return std::move(wi).value();
+}
+
+// Comma-separated ids (processInstanceIds, startNodeList), each a number.
+ApiOr<std::vector<int64_t>> IdList(const HttpRequest& req, const std::string& name) {
+  auto text = req.Param(name);
+  if (!text) return BadParam(name, "it is required");
+  std::vector<int64_t> out;
+  size_t i = 0;
+  while (i <= text->size()) {
+    size_t comma = text->find(',', i);
+    std::string item(
+        Trim(text->substr(i, comma == std::string::npos ? std::string::npos : comma - i)));
+    i = comma == std::string::npos ? text->size() + 1 : comma + 1;
+    if (item.empty()) continue;
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec != std::errc() || end != item.data() + item.size())
+      return BadParam(name, "expected numbers separated by commas, got '" + item + "'");
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  }
+  if (out.empty()) return BadParam(name, "it is empty");
+  return out;
+}
+
+// Removes the log files of deleted task instances; a file already gone is no error.
+void RemoveLogs(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    std::error_code ec;
+    std::filesystem::remove(p, ec);
+  }
+}
+
+// The definition version an instance runs, or 50003.
+ApiOr<WorkflowDefinition> InstanceDefinition(const Call& c, const WorkflowInstance& wi) {
+  auto d = c.deps.defs->GetWorkflowVersion(wi.definition_code, wi.definition_version);
+  if (!d.ok()) {
+    if (d.status().code() == StatusCode::kNotFound)
+      return ApiError{
+          DsStatus::kProcessDefineNotExist,
+          "process definition " + std::to_string(wi.definition_code) + " does not exist"};
+    return FromStatus(d.status());
+  }
+  return *std::move(d);
+}
+
+}  // namespace
+
+// PUT /process-instances/{id}: the DAG (and params, timeout, schedule time) a finished instance
+// runs on its next recover or rerun. It becomes a new version of the definition, which is made
+// the current one only with syncDefine=true.
+HttpResponse UpdateWorkflowInstance(const Call& c) {
+  const HttpRequest& req = c.req;
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(int64_t id, PathIntParam(req, "id"));
+  DSCHED_API_TRY(WorkflowInstance wi, FinishedInstance(c, project, id, "update"));
+  DSCHED_API_TRY(std::string sync_text, RequiredParam(req, "syncDefine"));
+  if (sync_text != "true" && sync_text != "false")
+    return Fail(BadParam("syncDefine", "expected true or false, got '" + sync_text + "'"));
+  bool sync = sync_text == "true";
+  int64_t schedule_time = wi.schedule_time;
+  if (auto st = req.Param("scheduleTime")) {
+    auto ms = ParseDateTime(*st);
+    if (!ms)
+      return Fail(BadParam("scheduleTime", "expected yyyy-MM-dd HH:mm:ss, got '" + *st + "'"));
+    schedule_time = *ms;
+  }
+  auto current = c.deps.defs->GetWorkflow(wi.definition_code);
+  if (!current.ok() || current->project_code != project.code) {
+    if (current.ok() || current.status().code() == StatusCode::kNotFound)
+      return Fail(DsStatus::kProcessDefineNotExist,
+                  "process definition " + std::to_string(wi.definition_code) + " does not exist");
+    return Fail(FromStatus(current.status()));
+  }
+  if (sync && current->release_state == ReleaseState::kOnline)
+    return Fail(DsStatus::kProcessDefineStateOnline,
+                "process definition [" + current->name + "] is already online");
+  DSCHED_API_TRY(WorkflowDefinition d, WorkflowFromForm(c, project, current->name));
+  // What the instance form does not carry stays as the definition has it.
+  if (!req.Param("description")) d.description = current->description;
+  if (!req.Param("executionType")) d.execution_type = current->execution_type;
+  if (!req.Param("warningGroupId")) d.warning_group_id = current->warning_group_id;
+  if (!req.Param("locations")) d.locations = current->locations;
+  d.id = current->id;
+  d.code = current->code;
+  d.create_time = current->create_time;
+  d.release_state = current->release_state;
+  auto stored = sync ? c.deps.defs->UpdateWorkflow(std::move(d))
+                     : c.deps.defs->AddWorkflowVersion(std::move(d));
+  if (!stored.ok()) return Fail(FromStatus(stored.status()));
+  wi.definition_version = stored->version;
+  wi.global_params = PropertiesToJson(stored->global_params).dump();
+  wi.timeout = stored->timeout;
+  wi.schedule_time = schedule_time;
+  Status s = c.deps.instances->UpdateFinishedInstance(wi);
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    auto now = c.deps.instances->GetWorkflowInstance(id);
+    return Fail(StateRefuses(now.ok() ? *now : wi, "update"));
+  }
+  if (s.code() == StatusCode::kNotFound) return Fail(InstanceNotFound(id));
+  if (!s.ok()) return Fail(FromStatus(s));
+  return Ok(nullptr);
+}
+
+HttpResponse DeleteWorkflowInstance(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(int64_t id, PathIntParam(c.req, "id"));
+  DSCHED_API_TRY(WorkflowInstance wi, FinishedInstance(c, project, id, "delete"));
+  auto logs = c.deps.instances->DeleteWorkflowInstance(id);
+  if (!logs.ok()) {
+    if (logs.status().code() == StatusCode::kFailedPrecondition) {
+      auto now = c.deps.instances->GetWorkflowInstance(id);
+      return Fail(StateRefuses(now.ok() ? *now : wi, "delete"));
+    }
+    return Fail(FromStatus(logs.status()));
+  }
+  RemoveLogs(*logs);
+  LargeTotals().Forget();
+  return Ok(nullptr);
+}
+
+HttpResponse BatchDeleteWorkflowInstances(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(std::vector<int64_t> ids, IdList(c.req, "processInstanceIds"));
+  // All checked first: one that may not go keeps every one of them.
+  std::string refused;
+  for (int64_t id : ids) {
+    auto wi = FinishedInstance(c, project, id, "delete");
+    if (!wi.ok()) {
+      if (wi.error().code == DsStatus::kInternalServerError) return Fail(wi.error());
+      refused += (refused.empty() ? "" : ",") + std::to_string(id);
+    }
+  }
+  if (!refused.empty())
+    return Fail(kBatchDeleteProcessInstanceByIdsError,
+                "batch delete process instance by ids " + refused + " error");
+  std::vector<std::string> all_logs;
+  for (int64_t id : ids) {
+    auto logs = c.deps.instances->DeleteWorkflowInstance(id);
+    if (!logs.ok()) {
+      RemoveLogs(all_logs);
+      return Fail(kBatchDeleteProcessInstanceByIdsError,
+                  "batch delete process instance by ids " + std::to_string(id) + " error");
+    }
+    all_logs.insert(all_logs.end(), logs->begin(), logs->end());
+  }
+  RemoveLogs(all_logs);
+  LargeTotals().Forget();
+  return Ok(nullptr);
+}
+
+// The Gantt chart: the current run of each task, in the DAG's order.
+HttpResponse ViewInstanceGantt(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t id, PathIntParam(c.req, "id"));
+  DSCHED_API_TRY(WorkflowInstance wi, InstanceOfProject(c, project, id));
+  DSCHED_API_TRY(WorkflowDefinition def, InstanceDefinition(c, wi));
+  DSCHED_API_TRY(auto rows, c.deps.instances->ListTaskInstances(id));
+  auto dag = Dag::Build(def.tasks, def.relations);
+  if (!dag.ok()) return Fail(FromStatus(dag.status()));
+  std::map<int64_t, const TaskInstance*> current;
+  for (const auto& ti : rows)
+    if (ti.flag == Flag::kYes) current[ti.task_code] = &ti;
+  int64_t now = c.deps.clock->NowMs();
+  json names = json::array(), tasks = json::array(), status = json::object();
+  for (int64_t code : dag->TopoOrder()) {
+    auto it = current.find(code);
+    if (it == current.end()) continue;
+    const TaskInstance& ti = *it->second;
+    int64_t start = ti.start_time ? ti.start_time : now;
+    int64_t end = ti.end_time ? ti.end_time : now;
+    names.push_back(ti.name);
+    status[ti.name] = Name(ti.state);
+    tasks.push_back(
+        {{"taskName", ti.name},
+         {"startDate", json::array({start})},
+         {"endDate", json::array({end})},
+         {"executionDate", ti.start_time ? json(FormatDateTime(ti.start_time)) : json(nullptr)},
+         {"isoStart", FormatDateTime(start)},
+         {"isoEnd", FormatDateTime(end)},
+         {"status", Name(ti.state)},
+         {"duration", std::to_string((end - start) / 1000) + "s"}});
+  }
+  return Ok({{"height", static_cast<int64_t>(tasks.size())},
+             {"taskNames", std::move(names)},
+             {"taskStatus", std::move(status)},
+             {"tasks", std::move(tasks)}});
+}
+
+HttpResponse ViewInstanceVariables(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t id, PathIntParam(c.req, "id"));
+  DSCHED_API_TRY(WorkflowInstance wi, InstanceOfProject(c, project, id));
+  DSCHED_API_TRY(WorkflowDefinition def, InstanceDefinition(c, wi));
+  json global = json::parse(wi.global_params.empty() ? "[]" : wi.global_params, nullptr, false);
+  if (global.is_discarded()) global = json::array();
+  return Ok(WorkflowVariablesJson(global, def.tasks));
+}
+
+// query-sub-by-parent?taskId=: the child instance a SUB_PROCESS task started. The child's
+// trigger code is the negated id of that task instance (see the engine).
+HttpResponse SubInstanceOfTask(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t task_id, RequiredIntParam(c.req, "taskId"));
+  auto ti = c.deps.instances->GetTaskInstance(task_id);
+  if ((!ti.ok() && ti.status().code() == StatusCode::kNotFound) ||
+      (ti.ok() && ti->project_code != project.code))
+    return Fail(kTaskInstanceNotExists,
+                "task instance " + std::to_string(task_id) + " does not exist");
+  if (!ti.ok()) return Fail(FromStatus(ti.status()));
+  if (ti->task_type != "SUB_PROCESS")
+    return Fail(kTaskInstanceNotSubWorkflowInstance,
+                "task instance " + std::to_string(task_id) + " is not sub process instance");
+  DSCHED_API_TRY(auto children, c.deps.instances->ListByTrigger(-task_id));
+  if (children.empty())
+    return Fail(kSubProcessInstanceNotExist, "the task belong to process instance does not exist");
+  return Ok({{"subProcessInstanceId", children.front().id}});
+}
+
+// query-parent-by-sub?subId=: the instance whose SUB_PROCESS task started instance subId.
+HttpResponse ParentInstanceOfSub(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kRead));
+  DSCHED_API_TRY(int64_t sub_id, RequiredIntParam(c.req, "subId"));
+  DSCHED_API_TRY(WorkflowInstance sub, InstanceOfProject(c, project, sub_id));
+  json param = json::parse(sub.command_param.empty() ? "{}" : sub.command_param, nullptr, false);
+  int64_t parent = param.is_object() ? param.value("ParentWorkflowInstanceId", int64_t{0}) : 0;
+  if (!sub.is_sub_process || parent == 0)
+    return Fail(kProcessInstanceNotSubProcessInstance,
+                "process instance " + sub.name + " is not sub process instance");
+  return Ok({{"parentWorkflowInstance", parent}});
+}
+
+HttpResponse ForceTaskSuccess(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(int64_t id, PathIntParam(c.req, "id"));
+  auto ti = c.deps.instances->GetTaskInstance(id);
+  if ((!ti.ok() && ti.status().code() == StatusCode::kNotFound) ||
+      (ti.ok() && ti->project_code != project.code))
+    return Fail(DsStatus::kTaskInstanceNotFound, "task instance not found");
+  if (!ti.ok()) return Fail(FromStatus(ti.status()));
+  DSCHED_API_TRY(WorkflowInstance wi,
+                 FinishedInstance(c, project, ti->workflow_instance_id, "force success"));
+  (void)wi;
+  auto refused = [&](TaskState s) {
+    return Fail(kTaskInstanceStateOperationError, "the status of task instance " +
+                                                      std::to_string(id) + " is " + Name(s) +
+                                                      ",Cannot perform force success operation");
+  };
+  if (ti->state != TaskState::kFailure && ti->state != TaskState::kNeedFaultTolerance &&
+      ti->state != TaskState::kKill)
+    return refused(ti->state);
+  if (!c.deps.master) return Fail(DsStatus::kMasterNotExists, "master does not exist");
+  Status s = c.deps.master->ForceTaskSuccess(id);
+  if (s.ok()) return Ok(nullptr);
+  if (s.code() == StatusCode::kNotFound)
+    return Fail(DsStatus::kTaskInstanceNotFound, "task instance not found");
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    // Something changed since the checks above: report what the store says now.
+    auto now_ti = c.deps.instances->GetTaskInstance(id);
+    auto now_wi = c.deps.instances->GetWorkflowInstance(ti->workflow_instance_id);
+    if (now_wi.ok() && !IsFinal(now_wi->state)) return Fail(StateRefuses(*now_wi, "force success"));
+    return refused(now_ti.ok() ? now_ti->state : ti->state);
+  }
+  return Fail(FromStatus(s));
+}
+
+HttpResponse ExecuteTask(const Call& c) {
+  DSCHED_API_TRY(Project project, PathProject(c, ProjectAccess::kWrite));
+  DSCHED_API_TRY(int64_t id, RequiredIntParam(c.req, "processInstanceId"));
+  DSCHED_API_TRY(std::vector<int64_t> nodes, IdList(c.req, "startNodeList"));
+  DSCHED_API_TRY(TaskDependType mode, RequiredEnumParam<TaskDependType>(c.req, "taskDependType"));
+  DSCHED_API_TRY(WorkflowInstance wi, FinishedInstance(c, project, id, "execute task"));
+  if (!c.deps.master) return Fail(DsStatus::kMasterNotExists, "master does not exist");
+  Status s = c.deps.master->ExecuteTask(id, nodes, mode);
+  if (s.ok()) return Ok(nullptr);
+  if (s.code() == StatusCode::kNotFound) return Fail(InstanceNotFound(id));
+  if (s.code() == StatusCode::kInvalidArgument) return Fail(BadParam("startNodeList", s.message()));
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    auto now = c.deps.instances->GetWorkflowInstance(id);
+    return Fail(StateRefuses(now.ok() ? *now : wi, "execute task"));
+  }
+  return Fail(FromStatus(s));
 }
 
 }  // namespace dsched::api

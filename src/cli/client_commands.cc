@@ -450,7 +450,34 @@ class Applier {
       }
     }
 
-    Params form = BuildDefinitionForm(spec, codes);
+    // SubWorkflow and Dependent tasks name other workflows (and their tasks): their codes are
+    // looked up now, so that a wrong name is an error of `apply`, not of a run next week.
+    WorkflowSpec resolved = spec;
+    if (HasReferences(spec)) {
+      ReferenceResolver r;
+      r.project_code = [&](const std::string& name) -> StatusOr<int64_t> {
+        if (name.empty() || name == project) return pc;
+        return s_.ProjectCode(name, /*create=*/false);
+      };
+      r.workflow_code = [&](int64_t p, const std::string& name) -> StatusOr<int64_t> {
+        DSCHED_ASSIGN_OR_RETURN(auto def, s_.FindDefinition(p, name));
+        auto code = def ? JsonToInt(def->value("code", json())) : std::nullopt;
+        if (!code) return NotFound("no workflow '" + name + "'");
+        return *code;
+      };
+      r.task_code = [&](int64_t p, int64_t wc, const std::string& name) -> StatusOr<int64_t> {
+        DSCHED_ASSIGN_OR_RETURN(json dag, s_.api().Get(Session::ProjectPath(p) +
+                                                       "/process-definition/" + std::to_string(wc)));
+        if (dag.contains("taskDefinitionList") && dag["taskDefinitionList"].is_array()) {
+          for (const json& t : dag["taskDefinitionList"])
+            if (Str(t, "name") == name)
+              if (auto c = JsonToInt(t.value("code", json()))) return *c;
+        }
+        return NotFound("no task '" + name + "'");
+      };
+      DSCHED_RETURN_IF_ERROR(ResolveReferences(&resolved, r));
+    }
+    Params form = BuildDefinitionForm(resolved, codes);
     json saved;
     if (existing) {
       const std::string path = base + "/" + std::to_string(def_code);

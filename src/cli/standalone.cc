@@ -6,6 +6,7 @@
 
 #include "api/api_server.h"
 #include "master/engine.h"
+#include "master/scheduler.h"
 #include "registry/registry.h"
 #include "storage/sql/sql_store.h"
 #include "worker/worker.h"
@@ -57,7 +58,13 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   s->launcher_ = std::make_unique<PosixProcessLauncher>();
   s->worker_ = std::make_unique<Worker>(wo, *s->clock_, *s->launcher_, *s->engine_);
   s->engine_->SetWorker(s->worker_.get());
+  s->engine_->SetTaskGroupStore(s->store_.get());
   DSCHED_RETURN_IF_ERROR(s->engine_->Start());
+  // In standalone this one master fires every schedule.
+  SchedulerOptions so;
+  so.refresh_ms = cfg.GetInt("scheduler.refresh_s") * 1000;
+  s->scheduler_ = std::make_unique<Scheduler>(so, *s->clock_, *s->store_, s->engine_.get());
+  DSCHED_RETURN_IF_ERROR(s->scheduler_->Start());
 
   api::ApiDeps deps;
   deps.defs = s->store_.get();
@@ -66,6 +73,24 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   deps.master = s->engine_.get();
   deps.clock = s->clock_.get();
   deps.codes = s->codes_.get();
+  deps.admin = s->store_.get();
+  {
+    // The embedded master and worker, as /monitor and the worker address list report them.
+    int64_t started = s->clock_->NowMs();
+    auto server = [&](const char* type, const std::string& address) {
+      size_t colon = address.rfind(':');
+      return api::LocalServer{type, address.substr(0, colon),
+                              std::stoi(address.substr(colon + 1)), started};
+    };
+    deps.servers = {server("MASTER", eo.host), server("WORKER", wo.host)};
+  }
+  deps.db_type = db.type == DbType::kPostgres ? "POSTGRESQL"
+                 : db.type == DbType::kMySql  ? "MYSQL"
+                                              : "SQLITE";
+  deps.data_dir = data;
+  deps.schedules = s->store_.get();
+  deps.task_groups = s->store_.get();
+  deps.schedules_changed = [sched = s->scheduler_.get()] { sched->Refresh(); };
   DSCHED_ASSIGN_OR_RETURN(s->api_, api::ApiServer::Create(cfg, deps));
   spdlog::info("dsched standalone: API on http://{}:{}/dolphinscheduler, data in {}, {}, epoch {}",
                cfg.GetString("api.host"), s->api_->port(), data, Describe(db), eo.epoch);
@@ -74,6 +99,7 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
 
 Standalone::~Standalone() {
   if (api_) api_->Stop();
+  if (scheduler_) scheduler_->Stop();
   if (engine_) engine_->Stop();
   if (worker_) worker_->Shutdown();
 }

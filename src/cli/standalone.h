@@ -18,6 +18,7 @@ class Engine;
 class Worker;
 class PosixProcessLauncher;
 class InMemoryRegistry;
+class Scheduler;
 namespace api {
 class ApiServer;
 }
@@ -42,6 +43,7 @@ class Standalone {
   std::unique_ptr<PosixProcessLauncher> launcher_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Scheduler> scheduler_;  // the cron firer
   std::unique_ptr<api::ApiServer> api_;
 };
 

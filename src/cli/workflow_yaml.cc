@@ -54,8 +54,7 @@ StatusOr<std::string> ReadRealFile(const std::string& path) {
 const std::set<std::string>& UnsupportedTaskTypes() {
   // clang-format off
   static const std::set<std::string> kTypes = {
-      "Sql", "Procedure", "Http", "SubWorkflow", "SubProcess", "Switch", "Condition",
-      "Conditions", "Dependent", "Spark", "Flink", "MR", "MapReduce", "DataX", "CustomDataX",
+      "Sql", "Procedure", "Http", "Spark", "Flink", "MR", "MapReduce", "DataX", "CustomDataX",
       "Sqoop", "Pytorch", "OpenMLDB", "SageMaker", "Kubernetes", "K8S", "DVCInit", "DVCUpload",
       "DVCDownload", "MLflowModels", "MLFlowProjectsCustom", "MLFlowProjectsAutoML",
       "MLFlowProjectsBasicAlgorithm", "Datasync", "DMS", "EMR", "Seatunnel", "Chunjun",
@@ -80,7 +79,47 @@ const std::vector<std::string> kCommonTaskKeys = {"name",
                                                   "worker_group",
                                                   "environment_name",
                                                   "local_params",
-                                                  "resource_list"};
+                                                  "resource_list",
+                                                  "task_group_id",
+                                                  "task_group_priority"};
+
+// DolphinScheduler's dependent dateValues with their cycle. A file may also spell them as
+// PyDolphinScheduler's constants (LAST_WEDNESDAY, LAST_ONE_DAYS): see DateValue().
+struct DateValue {
+  const char* value;
+  const char* cycle;
+};
+constexpr DateValue kDateValues[] = {
+    {"currentHour", "hour"},  {"last1Hour", "hour"},      {"last2Hours", "hour"},
+    {"last3Hours", "hour"},   {"last24Hours", "hour"},    {"today", "day"},
+    {"last1Days", "day"},     {"last2Days", "day"},       {"last3Days", "day"},
+    {"last7Days", "day"},     {"thisWeek", "week"},       {"lastWeek", "week"},
+    {"lastMonday", "week"},   {"lastTuesday", "week"},    {"lastWednesday", "week"},
+    {"lastThursday", "week"}, {"lastFriday", "week"},     {"lastSaturday", "week"},
+    {"lastSunday", "week"},   {"thisMonth", "month"},     {"thisMonthBegin", "month"},
+    {"lastMonth", "month"},   {"lastMonthBegin", "month"}, {"lastMonthEnd", "month"}};
+
+// Upper case without '_', number words as digits: lastWednesday, LAST_WEDNESDAY and
+// last_wednesday all become LASTWEDNESDAY; LAST_ONE_DAYS and last1Days become LAST1DAYS.
+std::string NormalizeDate(const std::string& v) {
+  std::string up;
+  for (char c : v)
+    if (c != '_' && c != ' ') up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  static const std::pair<const char*, const char*> kWords[] = {
+      {"TWENTYFOUR", "24"}, {"SEVEN", "7"}, {"THREE", "3"}, {"TWO", "2"}, {"ONE", "1"}};
+  for (const auto& [word, digits] : kWords) {
+    size_t at = up.find(word);
+    if (at != std::string::npos) up.replace(at, std::strlen(word), digits);
+  }
+  return up;
+}
+
+const DateValue* FindDateValue(const std::string& v) {
+  std::string n = NormalizeDate(v);
+  for (const DateValue& d : kDateValues)
+    if (NormalizeDate(d.value) == n) return &d;
+  return nullptr;
+}
 
 const std::vector<std::string> kWorkflowKeys = {
     "name",       "description",    "project",       "schedule",
@@ -109,6 +148,7 @@ class Parser {
     DSCHED_RETURN_IF_ERROR(CheckKeys(root, "", {"workflow", "tasks"}));
 
     WorkflowSpec spec;
+    spec.source = ctx_.display_name;
     YAML::Node wf = root["workflow"];
     if (!wf.IsDefined() || wf.IsNull()) return Fail("workflow", "missing");
     if (!wf.IsMap()) return Fail("workflow", "expected a map, got " + Describe(wf));
@@ -400,20 +440,36 @@ class Parser {
     } else if (*type == "Python") {
       task->task_type = "PYTHON";
       script_key = "definition";
+    } else if (*type == "SubWorkflow" || *type == "SubProcess") {
+      task->task_type = "SUB_PROCESS";
+      keys.push_back("workflow_name");
+    } else if (*type == "Dependent") {
+      task->task_type = "DEPENDENT";
+      keys.insert(keys.end(), {"op", "groups"});
+    } else if (*type == "Condition" || *type == "Conditions") {
+      task->task_type = "CONDITIONS";
+      keys.insert(keys.end(), {"op", "groups", "success_task", "failed_task"});
+    } else if (*type == "Switch") {
+      task->task_type = "SWITCH";
+      keys.push_back("condition");
     } else if (UnsupportedTaskTypes().count(*type)) {
-      return Fail(place,
-                  "task_type '" + *type + "' is not supported yet (dsched runs Shell and Python)");
+      return Fail(place, "task_type '" + *type +
+                             "' is not supported yet (dsched runs Shell, Python, SubWorkflow, "
+                             "Dependent, Condition and Switch)");
     } else {
       return Fail(place, "unknown task_type '" + *type + "'");
     }
-    keys.push_back(script_key);
+    if (!script_key.empty()) keys.push_back(script_key);
     DSCHED_RETURN_IF_ERROR(CheckKeys(t, place, keys));
 
-    DSCHED_ASSIGN_OR_RETURN(auto script, OptString(t, script_key, index_place));
-    if (!script || script->find_first_not_of(" \t\r\n") == std::string::npos) {
-      return Fail(index_place + "." + script_key, "missing");
+    if (!script_key.empty()) {
+      DSCHED_ASSIGN_OR_RETURN(auto script, OptString(t, script_key, index_place));
+      if (!script || script->find_first_not_of(" \t\r\n") == std::string::npos) {
+        return Fail(index_place + "." + script_key, "missing");
+      }
+      task->raw_script = *script;
     }
-    task->raw_script = *script;
+    DSCHED_RETURN_IF_ERROR(ParseLogic(t, index_place, task));
 
     DSCHED_RETURN_IF_ERROR(GetString(t, "description", index_place, &task->description));
     DSCHED_RETURN_IF_ERROR(GetStringList(t, "deps", index_place, &task->deps));
@@ -438,6 +494,9 @@ class Parser {
     DSCHED_ASSIGN_OR_RETURN(auto env_name, OptString(t, "environment_name", index_place));
     if (env_name) return Fail(index_place + ".environment_name", "not supported yet");
     DSCHED_RETURN_IF_ERROR(GetStringList(t, "resource_list", index_place, &task->resource_list));
+    DSCHED_RETURN_IF_ERROR(GetInt(t, "task_group_id", index_place, &task->task_group_id));
+    DSCHED_RETURN_IF_ERROR(
+        GetInt(t, "task_group_priority", index_place, &task->task_group_priority));
 
     YAML::Node lp = t["local_params"];
     if (lp.IsDefined() && !lp.IsNull()) {
@@ -463,7 +522,194 @@ class Parser {
     return Status::Ok();
   }
 
-  Status CheckGraph(const WorkflowSpec& spec) const {
+  // "AND" or "OR" (any case); AND when absent.
+  Status GetOp(const YAML::Node& map, const std::string& place, std::string* out) const {
+    *out = "AND";
+    return GetEnum(map, "op", place, {"AND", "OR"}, out);
+  }
+
+  // A non-empty list of maps at map[key].
+  StatusOr<YAML::Node> MapList(const YAML::Node& map, const std::string& key,
+                               const std::string& place) const {
+    YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return Fail(Field(place, key), "missing");
+    if (!n.IsSequence() || n.size() == 0)
+      return Fail(Field(place, key), "expected a non-empty list, got " + Describe(n));
+    for (size_t i = 0; i < n.size(); ++i)
+      if (!n[i].IsMap())
+        return Fail(Field(place, key) + "[" + std::to_string(i) + "]",
+                    "expected a map, got " + Describe(n[i]));
+    return n;
+  }
+
+  // A task name or a list of them (success_task / failed_task).
+  Status GetNames(const YAML::Node& map, const std::string& key, const std::string& place,
+                  std::vector<std::string>* out) const {
+    YAML::Node n = map[key];
+    if (n.IsDefined() && n.IsScalar()) {
+      if (!n.Scalar().empty()) out->push_back(n.Scalar());
+      return Status::Ok();
+    }
+    return GetStringList(map, key, place, out);
+  }
+
+  // The fields of the logic task types (SubWorkflow, Dependent, Condition, Switch).
+  Status ParseLogic(const YAML::Node& t, const std::string& place, TaskSpec* task) {
+    if (task->task_type == "SUB_PROCESS") {
+      DSCHED_ASSIGN_OR_RETURN(auto wf, OptString(t, "workflow_name", place));
+      if (!wf || wf->empty()) return Fail(place + ".workflow_name", "missing");
+      task->sub_workflow_name = *wf;
+    } else if (task->task_type == "DEPENDENT") {
+      DSCHED_RETURN_IF_ERROR(GetOp(t, place, &task->depend_op));
+      DSCHED_ASSIGN_OR_RETURN(YAML::Node groups, MapList(t, "groups", place));
+      for (size_t g = 0; g < groups.size(); ++g) {
+        const std::string gp = place + ".groups[" + std::to_string(g) + "]";
+        DSCHED_RETURN_IF_ERROR(CheckKeys(groups[g], gp, {"op", "groups"}));
+        DependGroupSpec group;
+        DSCHED_RETURN_IF_ERROR(GetOp(groups[g], gp, &group.op));
+        DSCHED_ASSIGN_OR_RETURN(YAML::Node items, MapList(groups[g], "groups", gp));
+        for (size_t i = 0; i < items.size(); ++i) {
+          const std::string ip = gp + ".groups[" + std::to_string(i) + "]";
+          DSCHED_RETURN_IF_ERROR(CheckKeys(
+              items[i], ip,
+              {"project_name", "workflow_name", "dependent_task_name", "dependent_date"}));
+          DependItemSpec item;
+          item.place = ip;
+          DSCHED_RETURN_IF_ERROR(GetString(items[i], "project_name", ip, &item.project_name));
+          DSCHED_ASSIGN_OR_RETURN(auto wf, OptString(items[i], "workflow_name", ip));
+          if (!wf || wf->empty()) return Fail(ip + ".workflow_name", "missing");
+          item.workflow_name = *wf;
+          DSCHED_RETURN_IF_ERROR(GetString(items[i], "dependent_task_name", ip, &item.task_name));
+          if (item.task_name == "ALL" || item.task_name == "0") item.task_name.clear();
+          std::string date = "today";
+          DSCHED_RETURN_IF_ERROR(GetString(items[i], "dependent_date", ip, &date));
+          const DateValue* dv = FindDateValue(date);
+          if (!dv) {
+            std::vector<std::string> known;
+            for (const DateValue& d : kDateValues) known.push_back(d.value);
+            return Fail(ip + ".dependent_date",
+                        "unknown date '" + date + "', expected one of " + Join(known, ", "));
+          }
+          item.date_value = dv->value;
+          item.cycle = dv->cycle;
+          group.items.push_back(std::move(item));
+        }
+        task->depend_groups.push_back(std::move(group));
+      }
+    } else if (task->task_type == "CONDITIONS") {
+      DSCHED_RETURN_IF_ERROR(GetOp(t, place, &task->condition_op));
+      DSCHED_RETURN_IF_ERROR(GetNames(t, "success_task", place, &task->success_tasks));
+      DSCHED_RETURN_IF_ERROR(GetNames(t, "failed_task", place, &task->failed_tasks));
+      if (task->success_tasks.empty() && task->failed_tasks.empty())
+        return Fail(place + " (name '" + task->name + "')",
+                    "a Condition needs success_task or failed_task");
+      DSCHED_ASSIGN_OR_RETURN(YAML::Node groups, MapList(t, "groups", place));
+      for (size_t g = 0; g < groups.size(); ++g) {
+        const std::string gp = place + ".groups[" + std::to_string(g) + "]";
+        DSCHED_RETURN_IF_ERROR(CheckKeys(groups[g], gp, {"op", "groups"}));
+        ConditionGroupSpec group;
+        DSCHED_RETURN_IF_ERROR(GetOp(groups[g], gp, &group.op));
+        DSCHED_ASSIGN_OR_RETURN(YAML::Node items, MapList(groups[g], "groups", gp));
+        for (size_t i = 0; i < items.size(); ++i) {
+          const std::string ip = gp + ".groups[" + std::to_string(i) + "]";
+          DSCHED_RETURN_IF_ERROR(CheckKeys(items[i], ip, {"task", "flag"}));
+          ConditionItemSpec item;
+          DSCHED_ASSIGN_OR_RETURN(auto name, OptString(items[i], "task", ip));
+          if (!name || name->empty()) return Fail(ip + ".task", "missing");
+          item.task = *name;
+          std::optional<bool> flag;
+          DSCHED_RETURN_IF_ERROR(GetBool(items[i], "flag", ip, &flag));
+          item.success = flag.value_or(true);
+          group.items.push_back(std::move(item));
+        }
+        task->condition_groups.push_back(std::move(group));
+      }
+    } else if (task->task_type == "SWITCH") {
+      DSCHED_ASSIGN_OR_RETURN(YAML::Node branches, MapList(t, "condition", place));
+      for (size_t i = 0; i < branches.size(); ++i) {
+        const std::string bp = place + ".condition[" + std::to_string(i) + "]";
+        DSCHED_RETURN_IF_ERROR(CheckKeys(branches[i], bp, {"task", "condition"}));
+        SwitchBranchSpec b;
+        DSCHED_ASSIGN_OR_RETURN(auto name, OptString(branches[i], "task", bp));
+        if (!name || name->empty()) return Fail(bp + ".task", "missing");
+        b.task = *name;
+        DSCHED_ASSIGN_OR_RETURN(auto cond, OptString(branches[i], "condition", bp));
+        if (!cond || cond->find_first_not_of(" \t") == std::string::npos) {
+          if (!task->switch_default.empty())
+            return Fail(bp, "a second default branch (without condition); '" +
+                                task->switch_default + "' is already the default");
+          task->switch_default = b.task;
+          continue;
+        }
+        b.condition = *cond;
+        task->switch_branches.push_back(std::move(b));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The names a logic task refers to exist; the condition follows the tasks it checks, and
+  // the branches of a Condition or Switch follow it (deps added, not duplicated).
+  Status LinkLogic(WorkflowSpec& spec, const std::map<std::string, size_t>& index) const {
+    auto add_dep = [&](const std::string& task, const std::string& dep) {
+      auto& deps = spec.tasks[index.at(task)].deps;
+      if (std::find(deps.begin(), deps.end(), dep) == deps.end()) deps.push_back(dep);
+    };
+    for (size_t i = 0; i < spec.tasks.size(); ++i) {
+      TaskSpec& t = spec.tasks[i];
+      const std::string place = "tasks[" + std::to_string(i) + "] (name '" + t.name + "')";
+      auto known = [&](const std::string& name, const std::string& field) -> Status {
+        if (!index.count(name)) return Fail(place, field + " names unknown task '" + name + "'");
+        if (name == t.name) return Fail(place, field + " names the task itself");
+        return Status::Ok();
+      };
+      if (t.task_type == "SUB_PROCESS" && t.sub_workflow_name == spec.name)
+        return Fail(place, "workflow_name names this workflow itself");
+      std::vector<std::string> branches;
+      if (t.task_type == "CONDITIONS") {
+        for (size_t g = 0; g < t.condition_groups.size(); ++g)
+          for (size_t k = 0; k < t.condition_groups[g].items.size(); ++k)
+            DSCHED_RETURN_IF_ERROR(known(t.condition_groups[g].items[k].task,
+                                         "groups[" + std::to_string(g) + "].groups[" +
+                                             std::to_string(k) + "].task"));
+        for (const auto& b : t.success_tasks) DSCHED_RETURN_IF_ERROR(known(b, "success_task"));
+        for (const auto& b : t.failed_tasks) DSCHED_RETURN_IF_ERROR(known(b, "failed_task"));
+        branches = t.success_tasks;
+        branches.insert(branches.end(), t.failed_tasks.begin(), t.failed_tasks.end());
+      }
+      if (t.task_type == "SWITCH") {
+        for (size_t k = 0; k < t.switch_branches.size(); ++k) {
+          DSCHED_RETURN_IF_ERROR(known(t.switch_branches[k].task, "condition[].task"));
+          branches.push_back(t.switch_branches[k].task);
+        }
+        if (!t.switch_default.empty()) {
+          DSCHED_RETURN_IF_ERROR(known(t.switch_default, "condition[].task (default)"));
+          branches.push_back(t.switch_default);
+        }
+      }
+      std::vector<std::string> upstream = t.deps;
+      for (const auto& g : t.condition_groups)
+        for (const auto& item : g.items) upstream.push_back(item.task);
+      for (const std::string& b : branches)
+        if (std::find(upstream.begin(), upstream.end(), b) != upstream.end())
+          return Fail(place, "'" + b + "' is both a branch and an upstream of this task");
+    }
+    for (TaskSpec& t : spec.tasks) {
+      if (t.task_type == "CONDITIONS") {
+        for (const auto& g : t.condition_groups)
+          for (const auto& item : g.items) add_dep(t.name, item.task);
+        for (const auto& b : t.success_tasks) add_dep(b, t.name);
+        for (const auto& b : t.failed_tasks) add_dep(b, t.name);
+      }
+      if (t.task_type == "SWITCH") {
+        for (const auto& b : t.switch_branches) add_dep(b.task, t.name);
+        if (!t.switch_default.empty()) add_dep(t.switch_default, t.name);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status CheckGraph(WorkflowSpec& spec) const {
     std::map<std::string, size_t> first;
     for (size_t i = 0; i < spec.tasks.size(); ++i) {
       const std::string place =
@@ -484,7 +730,7 @@ class Parser {
         if (!seen.insert(dep).second) return Fail(place, "deps names '" + dep + "' twice");
       }
     }
-    return Status::Ok();
+    return LinkLogic(spec, first);
   }
 
   const YamlContext& ctx_;
@@ -547,6 +793,123 @@ StatusOr<WorkflowSpec> LoadWorkflowFile(const std::string& path, YamlContext ctx
   return ParseWorkflowYaml(*text, ctx);
 }
 
+bool HasReferences(const WorkflowSpec& spec) {
+  for (const TaskSpec& t : spec.tasks)
+    if (t.task_type == "SUB_PROCESS" || t.task_type == "DEPENDENT") return true;
+  return false;
+}
+
+Status ResolveReferences(WorkflowSpec* spec, const ReferenceResolver& resolver) {
+  auto fail = [&](const std::string& place, const std::string& what) {
+    return InvalidArgument(spec->source + ": " + place + ": " + what);
+  };
+  auto reason = [](const Status& s) { return s.message(); };
+  std::optional<int64_t> own_project;
+  auto project = [&](const std::string& name) -> StatusOr<int64_t> {
+    if (name.empty() && own_project) return *own_project;
+    if (!resolver.project_code) return FailedPrecondition("projects cannot be looked up here");
+    DSCHED_ASSIGN_OR_RETURN(int64_t code, resolver.project_code(name));
+    if (name.empty()) own_project = code;
+    return code;
+  };
+  for (size_t i = 0; i < spec->tasks.size(); ++i) {
+    TaskSpec& t = spec->tasks[i];
+    const std::string place = "tasks[" + std::to_string(i) + "] (name '" + t.name + "')";
+    if (t.task_type == "SUB_PROCESS") {
+      auto pc = project("");
+      if (!pc.ok()) return fail(place + ".workflow_name", reason(pc.status()));
+      if (!resolver.workflow_code) return fail(place + ".workflow_name", "workflows cannot be looked up here");
+      auto wc = resolver.workflow_code(*pc, t.sub_workflow_name);
+      if (!wc.ok())
+        return fail(place + ".workflow_name",
+                    "workflow '" + t.sub_workflow_name + "': " + reason(wc.status()));
+      t.sub_workflow_code = *wc;
+    }
+    if (t.task_type != "DEPENDENT") continue;
+    for (DependGroupSpec& g : t.depend_groups) {
+      for (DependItemSpec& item : g.items) {
+        // item.place is "tasks[i].groups[..]..."; name the task as the other messages do.
+        std::string where = place + item.place.substr(item.place.find(']') + 1);
+        auto pc = project(item.project_name);
+        if (!pc.ok())
+          return fail(where + ".project_name",
+                      "project '" + item.project_name + "': " + reason(pc.status()));
+        item.project_code = *pc;
+        if (!resolver.workflow_code) return fail(where + ".workflow_name", "workflows cannot be looked up here");
+        auto wc = resolver.workflow_code(*pc, item.workflow_name);
+        if (!wc.ok())
+          return fail(where + ".workflow_name",
+                      "workflow '" + item.workflow_name + "': " + reason(wc.status()));
+        item.workflow_code = *wc;
+        item.task_code = 0;
+        if (item.task_name.empty()) continue;
+        if (!resolver.task_code) return fail(where + ".dependent_task_name", "tasks cannot be looked up here");
+        auto tc = resolver.task_code(*pc, *wc, item.task_name);
+        if (!tc.ok())
+          return fail(where + ".dependent_task_name",
+                      "task '" + item.task_name + "' of workflow '" + item.workflow_name +
+                          "': " + reason(tc.status()));
+        item.task_code = *tc;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// The taskParams of one task, by type.
+static ojson TaskParams(const TaskSpec& t, const std::map<std::string, int64_t>& codes) {
+  ojson tp = {{"localParams", ParamList(t.local_params)}};
+  auto code_list = [&](const std::vector<std::string>& names) {
+    ojson out = ojson::array();
+    for (const std::string& n : names) out.push_back(codes.at(n));
+    return out;
+  };
+  // An unresolved reference (ResolveReferences not called, code 0) goes out as null, which the
+  // server refuses when the definition is saved rather than failing the task when it runs.
+  auto code_or_null = [](int64_t code) { return code > 0 ? ojson(code) : ojson(nullptr); };
+  if (t.task_type == "SUB_PROCESS") {
+    tp["processDefinitionCode"] = code_or_null(t.sub_workflow_code);
+  } else if (t.task_type == "DEPENDENT") {
+    ojson groups = ojson::array();
+    for (const DependGroupSpec& g : t.depend_groups) {
+      ojson items = ojson::array();
+      for (const DependItemSpec& item : g.items)
+        items.push_back({{"projectCode", item.project_code},
+                         {"definitionCode", code_or_null(item.workflow_code)},
+                         {"depTaskCode", item.task_code},
+                         {"cycle", item.cycle},
+                         {"dateValue", item.date_value}});
+      groups.push_back({{"relation", g.op}, {"dependItemList", items}});
+    }
+    tp["dependence"] = {{"relation", t.depend_op}, {"dependTaskList", groups}};
+  } else if (t.task_type == "CONDITIONS") {
+    ojson groups = ojson::array();
+    for (const ConditionGroupSpec& g : t.condition_groups) {
+      ojson items = ojson::array();
+      for (const ConditionItemSpec& item : g.items)
+        items.push_back({{"depTaskCode", codes.at(item.task)},
+                         {"status", item.success ? "SUCCESS" : "FAILURE"}});
+      groups.push_back({{"relation", g.op}, {"dependItemList", items}});
+    }
+    tp["dependence"] = {{"relation", t.condition_op}, {"dependTaskList", groups}};
+    tp["conditionResult"] = {{"successNode", code_list(t.success_tasks)},
+                             {"failedNode", code_list(t.failed_tasks)}};
+  } else if (t.task_type == "SWITCH") {
+    ojson branches = ojson::array();
+    for (const SwitchBranchSpec& b : t.switch_branches)
+      branches.push_back({{"condition", b.condition}, {"nextNode", codes.at(b.task)}});
+    ojson sr = {{"dependTaskList", branches}};
+    if (!t.switch_default.empty()) sr["nextNode"] = codes.at(t.switch_default);
+    tp["switchResult"] = sr;
+  } else {
+    ojson resources = ojson::array();
+    for (const std::string& r : t.resource_list) resources.push_back({{"resourceName", r}});
+    tp["rawScript"] = t.raw_script;
+    tp["resourceList"] = resources;
+  }
+  return tp;
+}
+
 std::vector<std::pair<std::string, std::string>> BuildDefinitionForm(
     const WorkflowSpec& spec, const std::map<std::string, int64_t>& codes) {
   for (const TaskSpec& t : spec.tasks) DSCHED_CHECK(codes.count(t.name) == 1);
@@ -569,17 +932,12 @@ std::vector<std::pair<std::string, std::string>> BuildDefinitionForm(
   };
   for (const TaskSpec& t : spec.tasks) {
     int64_t code = codes.at(t.name);
-    ojson resources = ojson::array();
-    for (const std::string& r : t.resource_list) resources.push_back({{"resourceName", r}});
     defs.push_back({
         {"code", code},
         {"name", t.name},
         {"description", t.description},
         {"taskType", t.task_type},
-        {"taskParams",
-         {{"localParams", ParamList(t.local_params)},
-          {"rawScript", t.raw_script},
-          {"resourceList", resources}}},
+        {"taskParams", TaskParams(t, codes)},
         {"flag", t.flag},
         {"isCache", "NO"},
         {"taskPriority", t.task_priority},
@@ -592,7 +950,8 @@ std::vector<std::pair<std::string, std::string>> BuildDefinitionForm(
         {"timeoutFlag", t.timeout_flag ? "OPEN" : "CLOSE"},
         {"timeoutNotifyStrategy", t.timeout_notify_strategy},
         {"taskExecuteType", "BATCH"},
-        {"taskGroupPriority", 0},
+        {"taskGroupId", t.task_group_id},
+        {"taskGroupPriority", t.task_group_priority},
         {"cpuQuota", -1},
         {"memoryMax", -1},
     });

@@ -338,8 +338,8 @@ TEST(WorkflowYamlTest, BadInputGivesOneLineNamingThePlace) {
             "  - {name: x, task_type: Foo}\n",
        "etl.yaml: tasks[1] (name 'x'): unknown task_type 'Foo'"},
       {wf + "tasks:\n  - {name: x, task_type: Sql, sql: select 1}\n",
-       "etl.yaml: tasks[0] (name 'x'): task_type 'Sql' is not supported yet (dsched runs Shell "
-       "and Python)"},
+       "etl.yaml: tasks[0] (name 'x'): task_type 'Sql' is not supported yet (dsched runs Shell, "
+       "Python, SubWorkflow, Dependent, Condition and Switch)"},
       {wf + "tasks:\n  - {name: x, task_type: Shell, comand: echo}\n",
        "etl.yaml: tasks[0] (name 'x'): unknown key 'comand'"},
       {wf + "tasks:\n  - {name: x, task_type: Shell, command: echo, definition: y}\n",
@@ -398,6 +398,295 @@ TEST(WorkflowYamlTest, BadInputGivesOneLineNamingThePlace) {
     if (c.error.back() != ':') {
       EXPECT_EQ(error, c.error) << "input:\n" << c.yaml;
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logic task types
+
+// The four logic types in one file, in PyDolphinScheduler's spelling.
+constexpr const char* kLogicExample = R"(
+workflow:
+  name: logic
+tasks:
+  - {name: pre_1, task_type: Shell, command: echo 1}
+  - {name: pre_2, task_type: Shell, command: echo 2}
+  - name: cond
+    task_type: Condition
+    success_task: on_ok
+    failed_task: [on_fail]
+    op: OR
+    groups:
+      - op: AND
+        groups:
+          - {task: pre_1, flag: true}
+          - {task: pre_2, flag: false}
+      - groups:
+          - {task: pre_1}
+  - {name: on_ok, task_type: Shell, command: echo ok}
+  - {name: on_fail, task_type: Shell, command: echo fail}
+  - name: sw
+    task_type: Switch
+    deps: [on_ok]
+    condition:
+      - {task: big, condition: "${n} > 10"}
+      - {task: small}
+  - {name: big, task_type: Shell, command: echo big}
+  - {name: small, task_type: Shell, command: echo small, task_group_id: 3, task_group_priority: 2}
+  - {name: child, task_type: SubWorkflow, workflow_name: loader, deps: [big]}
+  - name: wait
+    task_type: Dependent
+    op: and
+    groups:
+      - op: or
+        groups:
+          - {project_name: other, workflow_name: upstream, dependent_task_name: extract, dependent_date: LAST_WEDNESDAY}
+          - {workflow_name: loader, dependent_date: last24Hours}
+      - groups:
+          - {workflow_name: loader, dependent_task_name: ALL}
+)";
+
+// A resolver over fixed tables, standing in for the server: project "" is the workflow's own
+// (code 1), "other" is 2.
+ReferenceResolver TableResolver() {
+  ReferenceResolver r;
+  r.project_code = [](const std::string& p) -> StatusOr<int64_t> {
+    if (p.empty()) return int64_t{1};
+    if (p == "other") return int64_t{2};
+    return NotFound("no such project");
+  };
+  r.workflow_code = [](int64_t pc, const std::string& w) -> StatusOr<int64_t> {
+    if (pc == 1 && w == "loader") return int64_t{500};
+    if (pc == 2 && w == "upstream") return int64_t{600};
+    return NotFound("no such workflow in project " + std::to_string(pc));
+  };
+  r.task_code = [](int64_t pc, int64_t wc, const std::string& t) -> StatusOr<int64_t> {
+    if (pc == 2 && wc == 600 && t == "extract") return int64_t{601};
+    return NotFound("no such task");
+  };
+  return r;
+}
+
+std::map<std::string, int64_t> LogicCodes() {
+  return {{"pre_1", 1}, {"pre_2", 2}, {"cond", 3}, {"on_ok", 4}, {"on_fail", 5},
+          {"sw", 6},    {"big", 7},   {"small", 8}, {"child", 9}, {"wait", 10}};
+}
+
+json TaskNamed(const json& defs, const std::string& name) {
+  for (const json& d : defs)
+    if (d["name"] == name) return d;
+  ADD_FAILURE() << "no task " << name;
+  return json::object();
+}
+
+TEST(WorkflowYamlLogicTest, ParsesEveryLogicType) {
+  auto spec = ParseWorkflowYaml(kLogicExample, TestContext());
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  ASSERT_EQ(spec->tasks.size(), 10u);
+  const TaskSpec& cond = spec->tasks[2];
+  EXPECT_EQ(cond.task_type, "CONDITIONS");
+  EXPECT_EQ(cond.condition_op, "OR");
+  ASSERT_EQ(cond.condition_groups.size(), 2u);
+  EXPECT_EQ(cond.condition_groups[0].op, "AND");
+  EXPECT_EQ(cond.condition_groups[1].op, "AND");  // the default
+  EXPECT_FALSE(cond.condition_groups[0].items[1].success);
+  EXPECT_TRUE(cond.condition_groups[1].items[0].success);
+  EXPECT_THAT(cond.success_tasks, ElementsAre("on_ok"));
+  EXPECT_THAT(cond.failed_tasks, ElementsAre("on_fail"));
+  // The condition follows the tasks it checks; its branches follow it.
+  EXPECT_THAT(cond.deps, ElementsAre("pre_1", "pre_2"));
+  EXPECT_THAT(spec->tasks[3].deps, ElementsAre("cond"));
+  EXPECT_THAT(spec->tasks[4].deps, ElementsAre("cond"));
+
+  const TaskSpec& sw = spec->tasks[5];
+  EXPECT_EQ(sw.task_type, "SWITCH");
+  ASSERT_EQ(sw.switch_branches.size(), 1u);
+  EXPECT_EQ(sw.switch_branches[0].condition, "${n} > 10");
+  EXPECT_EQ(sw.switch_default, "small");
+  EXPECT_THAT(spec->tasks[6].deps, ElementsAre("sw"));
+  EXPECT_THAT(spec->tasks[7].deps, ElementsAre("sw"));
+  EXPECT_EQ(spec->tasks[7].task_group_id, 3);
+  EXPECT_EQ(spec->tasks[7].task_group_priority, 2);
+
+  EXPECT_EQ(spec->tasks[8].task_type, "SUB_PROCESS");
+  EXPECT_EQ(spec->tasks[8].sub_workflow_name, "loader");
+
+  const TaskSpec& wait = spec->tasks[9];
+  EXPECT_EQ(wait.task_type, "DEPENDENT");
+  EXPECT_EQ(wait.depend_op, "AND");
+  ASSERT_EQ(wait.depend_groups.size(), 2u);
+  EXPECT_EQ(wait.depend_groups[0].op, "OR");
+  const DependItemSpec& first = wait.depend_groups[0].items[0];
+  EXPECT_EQ(first.project_name, "other");
+  EXPECT_EQ(first.task_name, "extract");
+  EXPECT_EQ(first.date_value, "lastWednesday");  // PyDolphinScheduler's constant, mapped
+  EXPECT_EQ(first.cycle, "week");
+  EXPECT_EQ(wait.depend_groups[0].items[1].date_value, "last24Hours");
+  EXPECT_EQ(wait.depend_groups[0].items[1].cycle, "hour");
+  EXPECT_EQ(wait.depend_groups[1].items[0].task_name, "");  // ALL: the whole workflow
+  EXPECT_EQ(wait.depend_groups[1].items[0].date_value, "today");
+  EXPECT_TRUE(HasReferences(*spec));
+  EXPECT_FALSE(HasReferences(*ParseWorkflowYaml(kDocExample, TestContext())));
+}
+
+TEST(WorkflowYamlLogicTest, ResolvesNamesAndBuildsDolphinSchedulerTaskParams) {
+  auto spec = ParseWorkflowYaml(kLogicExample, TestContext());
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  Status resolved = ResolveReferences(&*spec, TableResolver());
+  ASSERT_TRUE(resolved.ok()) << resolved.ToString();
+  auto form = BuildDefinitionForm(*spec, LogicCodes());
+  std::map<std::string, std::string> f(form.begin(), form.end());
+  json defs = json::parse(f["taskDefinitionJson"]);
+
+  json cond = TaskNamed(defs, "cond");
+  EXPECT_EQ(cond["taskType"], "CONDITIONS");
+  EXPECT_EQ(cond["taskParams"]["conditionResult"],
+            json::parse(R"({"successNode":[4],"failedNode":[5]})"));
+  EXPECT_EQ(cond["taskParams"]["dependence"],
+            json::parse(R"({"relation":"OR","dependTaskList":[
+              {"relation":"AND","dependItemList":[{"depTaskCode":1,"status":"SUCCESS"},
+                                                  {"depTaskCode":2,"status":"FAILURE"}]},
+              {"relation":"AND","dependItemList":[{"depTaskCode":1,"status":"SUCCESS"}]}]})"));
+  EXPECT_FALSE(cond["taskParams"].contains("rawScript"));
+
+  json sw = TaskNamed(defs, "sw");
+  EXPECT_EQ(sw["taskParams"]["switchResult"],
+            json::parse(R"({"dependTaskList":[{"condition":"${n} > 10","nextNode":7}],"nextNode":8})"));
+  EXPECT_EQ(TaskNamed(defs, "small")["taskGroupId"], 3);
+  EXPECT_EQ(TaskNamed(defs, "small")["taskGroupPriority"], 2);
+  EXPECT_EQ(TaskNamed(defs, "big")["taskGroupId"], 0);
+
+  json child = TaskNamed(defs, "child");
+  EXPECT_EQ(child["taskType"], "SUB_PROCESS");
+  EXPECT_EQ(child["taskParams"]["processDefinitionCode"], 500);
+
+  json wait = TaskNamed(defs, "wait");
+  EXPECT_EQ(wait["taskType"], "DEPENDENT");
+  EXPECT_EQ(wait["taskParams"]["dependence"],
+            json::parse(R"({"relation":"AND","dependTaskList":[
+              {"relation":"OR","dependItemList":[
+                 {"projectCode":2,"definitionCode":600,"depTaskCode":601,"cycle":"week","dateValue":"lastWednesday"},
+                 {"projectCode":1,"definitionCode":500,"depTaskCode":0,"cycle":"hour","dateValue":"last24Hours"}]},
+              {"relation":"AND","dependItemList":[
+                 {"projectCode":1,"definitionCode":500,"depTaskCode":0,"cycle":"day","dateValue":"today"}]}]})"));
+
+  // Relations: the branch edges the parser added are there, each once.
+  json rel = json::parse(f["taskRelationJson"]);
+  auto has_edge = [&](int64_t pre, int64_t post) {
+    int n = 0;
+    for (const json& r : rel) n += r["preTaskCode"] == pre && r["postTaskCode"] == post;
+    return n;
+  };
+  EXPECT_EQ(has_edge(1, 3), 1);
+  EXPECT_EQ(has_edge(2, 3), 1);
+  EXPECT_EQ(has_edge(3, 4), 1);
+  EXPECT_EQ(has_edge(3, 5), 1);
+  EXPECT_EQ(has_edge(6, 7), 1);
+  EXPECT_EQ(has_edge(6, 8), 1);
+  EXPECT_EQ(has_edge(4, 6), 1);
+  EXPECT_EQ(has_edge(0, 10), 1);  // the Dependent task is a root
+}
+
+TEST(WorkflowYamlLogicTest, UnresolvedReferencesGoOutAsNull) {
+  auto spec = ParseWorkflowYaml(kLogicExample, TestContext());
+  ASSERT_TRUE(spec.ok());
+  auto form = BuildDefinitionForm(*spec, LogicCodes());
+  std::map<std::string, std::string> f(form.begin(), form.end());
+  json defs = json::parse(f["taskDefinitionJson"]);
+  EXPECT_TRUE(TaskNamed(defs, "child")["taskParams"]["processDefinitionCode"].is_null());
+  EXPECT_TRUE(TaskNamed(defs, "wait")["taskParams"]["dependence"]["dependTaskList"][0]
+                  ["dependItemList"][0]["definitionCode"]
+                      .is_null());
+}
+
+TEST(WorkflowYamlLogicTest, UnresolvableNamesNameThePlace) {
+  auto spec = ParseWorkflowYaml(kLogicExample, TestContext());
+  ASSERT_TRUE(spec.ok());
+  ReferenceResolver r = TableResolver();
+  auto no_loader = r;
+  no_loader.workflow_code = [](int64_t pc, const std::string& w) -> StatusOr<int64_t> {
+    if (pc == 2 && w == "upstream") return int64_t{600};
+    return NotFound("not found");
+  };
+  WorkflowSpec a = *spec;
+  EXPECT_EQ(ResolveReferences(&a, no_loader).message(),
+            "etl.yaml: tasks[8] (name 'child').workflow_name: workflow 'loader': not found");
+  auto no_task = r;
+  no_task.task_code = [](int64_t, int64_t, const std::string&) -> StatusOr<int64_t> {
+    return NotFound("not found");
+  };
+  WorkflowSpec b = *spec;
+  EXPECT_EQ(ResolveReferences(&b, no_task).message(),
+            "etl.yaml: tasks[9] (name 'wait').groups[0].groups[0].dependent_task_name: task "
+            "'extract' of workflow 'upstream': not found");
+  auto no_project = r;
+  no_project.project_code = [](const std::string& p) -> StatusOr<int64_t> {
+    if (p.empty()) return int64_t{1};
+    return NotFound("not found");
+  };
+  WorkflowSpec c = *spec;
+  EXPECT_EQ(ResolveReferences(&c, no_project).message(),
+            "etl.yaml: tasks[9] (name 'wait').groups[0].groups[0].project_name: project 'other': "
+            "not found");
+  WorkflowSpec d = *spec;
+  EXPECT_THAT(ResolveReferences(&d, ReferenceResolver{}).message(),
+              HasSubstr("tasks[8] (name 'child').workflow_name: "));
+}
+
+TEST(WorkflowYamlLogicTest, BadLogicTasksNameThePlace) {
+  const std::string wf = "workflow:\n  name: w\ntasks:\n  - {name: a, task_type: Shell, command: e}\n";
+  struct Case {
+    std::string yaml, error;
+  };
+  const std::vector<Case> cases = {
+      {wf + "  - {name: s, task_type: SubWorkflow}\n",
+       "etl.yaml: tasks[1].workflow_name: missing"},
+      {wf + "  - {name: s, task_type: SubWorkflow, workflow_name: w}\n",
+       "etl.yaml: tasks[1] (name 's'): workflow_name names this workflow itself"},
+      {wf + "  - {name: s, task_type: SubWorkflow, workflow_name: x, command: e}\n",
+       "etl.yaml: tasks[1] (name 's'): unknown key 'command'"},
+      {wf + "  - {name: d, task_type: Dependent}\n", "etl.yaml: tasks[1].groups: missing"},
+      {wf + "  - {name: d, task_type: Dependent, op: XOR, groups: [{groups: [{workflow_name: x}]}]}\n",
+       "etl.yaml: tasks[1].op: expected one of AND, OR, got 'XOR'"},
+      {wf + "  - {name: d, task_type: Dependent, groups: [{groups: []}]}\n",
+       "etl.yaml: tasks[1].groups[0].groups: expected a non-empty list, got a list"},
+      {wf + "  - {name: d, task_type: Dependent, groups: [{groups: [{project_name: p}]}]}\n",
+       "etl.yaml: tasks[1].groups[0].groups[0].workflow_name: missing"},
+      {wf + "  - {name: d, task_type: Dependent, groups: [{groups: [{workflow_name: x, "
+            "dependent_date: yesterday}]}]}\n",
+       "etl.yaml: tasks[1].groups[0].groups[0].dependent_date: unknown date 'yesterday', expected "
+       "one of"},
+      {wf + "  - {name: d, task_type: Dependent, groups: [{groups: [{workflow_name: x, "
+            "cycle: day}]}]}\n",
+       "etl.yaml: tasks[1].groups[0].groups[0]: unknown key 'cycle'"},
+      {wf + "  - {name: c, task_type: Condition, groups: [{groups: [{task: a}]}]}\n",
+       "etl.yaml: tasks[1] (name 'c'): a Condition needs success_task or failed_task"},
+      {wf + "  - {name: c, task_type: Condition, success_task: a, groups: [{groups: [{task: zz}]}]}\n",
+       "etl.yaml: tasks[1] (name 'c'): groups[0].groups[0].task names unknown task 'zz'"},
+      {wf + "  - {name: c, task_type: Condition, success_task: nope, groups: [{groups: [{task: a}]}]}\n",
+       "etl.yaml: tasks[1] (name 'c'): success_task names unknown task 'nope'"},
+      {wf + "  - {name: c, task_type: Condition, success_task: a, groups: [{groups: [{task: a}]}]}\n",
+       "etl.yaml: tasks[1] (name 'c'): 'a' is both a branch and an upstream of this task"},
+      {wf + "  - {name: c, task_type: Condition, failed_task: a, groups: [{groups: [{task: a, "
+            "flag: maybe}]}]}\n",
+       "etl.yaml: tasks[1].groups[0].groups[0].flag: expected true or false, got 'maybe'"},
+      {wf + "  - {name: s, task_type: Switch}\n", "etl.yaml: tasks[1].condition: missing"},
+      {wf + "  - {name: s, task_type: Switch, condition: [{condition: x > 1}]}\n",
+       "etl.yaml: tasks[1].condition[0].task: missing"},
+      {wf + "  - {name: s, task_type: Switch, condition: [{task: a}, {task: a}]}\n",
+       "etl.yaml: tasks[1].condition[1]: a second default branch (without condition); 'a' is "
+       "already the default"},
+      {wf + "  - {name: s, task_type: Switch, condition: [{task: q, condition: x}]}\n",
+       "etl.yaml: tasks[1] (name 's'): condition[].task names unknown task 'q'"},
+      {wf + "  - {name: s, task_type: Switch, condition: [{task: s, condition: x}]}\n",
+       "etl.yaml: tasks[1] (name 's'): condition[].task names the task itself"},
+      {wf + "  - {name: g, task_type: Shell, command: e, task_group_id: -1}\n",
+       "etl.yaml: tasks[1].task_group_id: expected a non-negative integer, got -1"},
+  };
+  for (const Case& c : cases) {
+    std::string error = ErrorOf(c.yaml);
+    EXPECT_THAT(error, HasSubstr(c.error)) << "input:\n" << c.yaml;
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
   }
 }
 

@@ -42,6 +42,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"engine.minute_ms", "int", "60000",
        "length of the 'minute' used by retry intervals, timeouts and delays; tests shorten it"},
       {"engine.kill_grace_ms", "int", "3000", "TERM-to-KILL wait when killing a task's group"},
+      {"scheduler.refresh_s", "int", "60",
+       "the cron firer re-reads the online schedules this often, besides at once when a schedule "
+       "route changes one"},
   };
   return kKeys;
 }

@@ -92,6 +92,9 @@ std::string Stamp(int64_t ms) {
 
 bool Active(TaskState s) { return !IsFinal(s); }
 
+// A workflow instance that RECOVER_SUSPENDED_PROCESS can resume.
+bool Suspended(WorkflowState s) { return s == WorkflowState::kPause || s == WorkflowState::kStop; }
+
 // An instance that exists but waits for its turn: behind another instance of a serial
 // definition (SERIAL_WAIT) or behind the other dates of its backfill (WAIT_TO_RUN).
 bool Waiting(WorkflowState s) {
@@ -127,7 +130,7 @@ Engine::~Engine() { Stop(); }
 Status Engine::Start() {
   DSCHED_CHECK(worker_ != nullptr);
   thread_ = std::thread([this] { Loop(); });
-  Post([this] { Recover(); });
+  Post([this] { Recover(/*own_only=*/false); });
   return Status::Ok();
 }
 
@@ -247,8 +250,22 @@ void Engine::IntakeCommands() {
     spdlog::error("reading commands: {}", cmds.status().message());
     return;
   }
+  // After an outage: a claim whose COMMIT outcome was unknown may have created its instance
+  // (owned by this master, command gone) although HandleCommand saw an error.
+  if (adopt_own_) {
+    adopt_own_ = false;
+    Recover(/*own_only=*/true);
+  }
+  if (!task_group_rows_.empty()) TaskGroupServeAll();
   for (const Command& c : *cmds) {
     Status s = HandleCommand(c);
+    if (s.code() == StatusCode::kUnavailable) {
+      // The database went away: the command stays where it is for the next scan (moving it
+      // to the error table would lose a user's run over a network blip).
+      spdlog::warn("command {} postponed: {}", c.id, s.message());
+      adopt_own_ = true;  // the next scan (at most a second away) tries again
+      return;
+    }
     if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
       spdlog::warn("command {} failed: {}", c.id, s.message());
       instances_.FailCommand(c, s.message());
@@ -336,6 +353,12 @@ Status Engine::HandleCommand(const Command& c) {
       wi = *got;
       if (runners_.count(wi.id))
         return FailedPrecondition("workflow instance " + std::to_string(wi.id) + " is running");
+      if (wi.is_sub_process && c.trigger_code != 0) {
+        // A sub-workflow resumed by its recovered parent answers to the parent's current
+        // SUB_PROCESS task row from now on (ResumeSubWorkflow).
+        wi.command_param = c.command_param;
+        wi.trigger_code = c.trigger_code;
+      }
       bool allowed = c.command_type == CommandType::kRepeatRunning
                          ? IsFinal(wi.state)
                          : c.command_type == CommandType::kStartFailureTaskProcess
@@ -377,6 +400,9 @@ Status Engine::HandleCommand(const Command& c) {
       wi.history_cmd += std::string(",") + Name(c.command_type);
       break;
     }
+    case CommandType::kExecuteTask:
+      DSCHED_RETURN_IF_ERROR(PrepareExecuteTask(c, now, &wi, &expected_epoch, &supersede));
+      break;
     default:
       return InvalidArgument(std::string("command type ") + Name(c.command_type) +
                              " is not supported yet");
@@ -416,6 +442,11 @@ Status Engine::HandleCommand(const Command& c) {
   for (int64_t id : to_stop) StopInstance(*runners_[id]);
   Status err;
   auto r = BuildRunner(wi, &err);
+  if (!r && err.code() == StatusCode::kUnavailable) {
+    // Claimed and stored, but unreadable for now: adopted once the database answers.
+    adopt_own_ = true;
+    return Status::Ok();
+  }
   if (!r) {
     // The instance row exists now; record why it cannot run rather than leave it hanging.
     spdlog::error("workflow instance {} cannot run: {}", wi.id, err.message());
@@ -502,14 +533,17 @@ std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, 
   return r;
 }
 
-void Engine::Recover() {
+void Engine::Recover(bool own_only) {
   auto unfinished = instances_.ListUnfinished();
   if (!unfinished.ok()) {
-    spdlog::error("start-up recovery: {}", unfinished.status().message());
+    spdlog::error("{}: {}", own_only ? "adopting instances" : "start-up recovery",
+                  unfinished.status().message());
+    if (own_only) adopt_own_ = true;
     return;
   }
   for (WorkflowInstance wi : *unfinished) {
     if (runners_.count(wi.id)) continue;
+    if (own_only && wi.owner_epoch != opts_.epoch) continue;
     Status s = instances_.TakeOwnership(wi.id, wi.owner_epoch, opts_.host, opts_.epoch);
     if (!s.ok()) continue;
     wi.host = opts_.host;
@@ -551,6 +585,7 @@ void Engine::Recover() {
 void Engine::WriteTask(Runner& r, const TaskInstance& ti) {
   // A row inserted in this turn is written whole at commit: no separate update needed.
   if (ti.id != 0) batch_.UpdateTask(r.wi.owner_epoch, ti);
+  if (!task_group_rows_.empty() && IsFinal(ti.state)) TaskGroupOnEnd(ti);
 }
 
 void Engine::SetWorkflowState(Runner& r, WorkflowState s) {
@@ -568,6 +603,7 @@ void Engine::SetWorkflowState(Runner& r, WorkflowState s) {
   hist.push_back({{"time", FormatDateTime(now)}, {"state", Name(s)}});
   r.wi.state_history = hist.dump();
   batch_.UpdateWorkflow(r.wi);
+  if (s == WorkflowState::kReadyPause && !task_group_rows_.empty()) TaskGroupPauseWaiters(r);
 }
 
 // Where a predecessor stands for the node after it.
@@ -872,6 +908,7 @@ TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
 void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
   r.by_id[ti.id] = &ti;  // its insert has committed: events may name it from now on
   if (ti.state != TaskState::kSubmittedSuccess) return;  // killed or paused meanwhile
+  if (r.dag->Task(ti.task_code).task_group_id > 0 && !TaskGroupAdmit(r, ti)) return;
   if (IsLogicTaskType(ti.task_type)) {
     RunLogicTask(r, ti);  // logic tasks run inside the master (DESIGN.md §3)
     return;
@@ -1044,7 +1081,7 @@ void Engine::KillRunning(Runner& r) {
       continue;
     }
     if (ti->state == TaskState::kDelayExecution || ti->id == 0 || ti->task_type == "DEPENDENT" ||
-        ti->task_type == "SUB_PROCESS") {
+        ti->task_type == "SUB_PROCESS" || TaskGroupWaiting(*ti)) {
       if (r.timers.count(code)) clock_.Cancel(r.timers[code]);
       r.timers.erase(code);
       ti->state = TaskState::kKill;
@@ -1163,6 +1200,8 @@ Engine::Runner* Engine::ChildOf(int64_t parent_task_id) {
 }
 
 void Engine::ResumeTask(Runner& r, TaskInstance& ti) {
+  // A task of a task group goes back to its queue: it holds its slot again, or waits.
+  if (r.dag->Task(ti.task_code).task_group_id > 0 && !TaskGroupAdmit(r, ti)) return;
   if (ti.task_type == "SUB_PROCESS") return StartSubWorkflow(r, ti);
   if (ti.task_type == "DEPENDENT") return CheckDependent(r, ti);
   if (IsLogicTaskType(ti.task_type)) return RunLogicTask(r, ti);
@@ -1202,16 +1241,32 @@ void Engine::StartSubWorkflow(Runner& r, TaskInstance& ti) {
   };
   // Idempotent: a child made before a restart (or still waiting as a command) is reused.
   if (ChildOf(ti.id)) return mark_running();
+  bool recovering = r.wi.command_type == CommandType::kRecoverSuspendedProcess;
   auto existing = instances_.ListByTrigger(-ti.id);
   if (existing.ok() && !existing->empty()) {
     mark_running();
-    if (IsFinal(existing->back().state)) OnChildFinished(existing->back());
+    const WorkflowInstance& child = existing->back();
+    if (recovering && Suspended(child.state)) return ResumeSubWorkflow(r, ti, child);
+    if (IsFinal(child.state)) OnChildFinished(child);
     return;
   }
   auto pending = instances_.ListCommands(1000);
   if (pending.ok())
     for (const Command& c : *pending)
       if (c.trigger_code == -ti.id) return mark_running();
+  if (recovering) {
+    // Recovering a stopped parent: the task runs as a new attempt, and the child the earlier
+    // attempt left stopped (or paused) is resumed rather than replaced.
+    for (auto it = r.rows.rbegin(); it != r.rows.rend(); ++it) {
+      const TaskInstance& earlier = **it;
+      if (earlier.task_code != ti.task_code || earlier.id == ti.id || earlier.id == 0) continue;
+      auto kids = instances_.ListByTrigger(-earlier.id);
+      if (!kids.ok() || kids->empty()) continue;
+      if (!Suspended(kids->back().state)) break;
+      mark_running();
+      return ResumeSubWorkflow(r, ti, kids->back());
+    }
+  }
 
   const TaskDefinition& t = r.dag->Task(ti.task_code);
   int64_t child_code = t.task_params.value("processDefinitionCode", int64_t{0});
@@ -1243,6 +1298,40 @@ void Engine::StartSubWorkflow(Runner& r, TaskInstance& ti) {
   AppendMasterLog(r, ti, "SUB_PROCESS task " + ti.name + " starts workflow " + child_def->name +
                              " (" + std::to_string(child_code) + ")");
   mark_running();
+  std::lock_guard<std::mutex> l(mu_);
+  commands_pending_ = true;
+}
+
+void Engine::ResumeSubWorkflow(Runner& r, TaskInstance& ti, const WorkflowInstance& child) {
+  json param = json::parse(child.command_param.empty() ? "{}" : child.command_param, nullptr, false);
+  if (!param.is_object()) param = json::object();
+  param["ParentWorkflowInstanceId"] = r.wi.id;
+  param["ParentTaskInstanceId"] = ti.id;
+  Command c;
+  c.command_type = CommandType::kRecoverSuspendedProcess;
+  c.definition_code = child.definition_code;
+  c.definition_version = child.definition_version;
+  c.project_code = child.project_code;
+  c.workflow_instance_id = child.id;
+  c.command_param = param.dump();
+  c.task_depend_type = child.task_depend_type;
+  c.failure_strategy = child.failure_strategy;
+  c.priority = child.priority;
+  c.executor_id = child.executor_id;
+  c.start_time = clock_.NowMs();
+  // The trigger code names the task row, so a restart before the command is taken finds it
+  // pending (StartSubWorkflow) instead of resuming the child twice.
+  c.trigger_code = -ti.id;
+  auto inserted = instances_.InsertCommand(c);
+  if (!inserted.ok()) {
+    spdlog::warn("task instance {} ({}): cannot resume sub-workflow instance {}: {}", ti.id,
+                 ti.name, child.id, inserted.status().message());
+    AppendMasterLog(r, ti, "cannot resume sub-workflow instance " + std::to_string(child.id));
+    FinishFromMaster(r, ti, TaskState::kFailure);
+    return;
+  }
+  AppendMasterLog(r, ti, "SUB_PROCESS task " + ti.name + " resumes sub-workflow instance " +
+                             std::to_string(child.id) + " (" + Name(child.state) + ")");
   std::lock_guard<std::mutex> l(mu_);
   commands_pending_ = true;
 }
@@ -1482,6 +1571,319 @@ void Engine::DoExecute(int64_t id, ExecuteType type, Status* out) {
   }
   std::lock_guard<std::mutex> l(mu_);
   commands_pending_ = true;
+}
+
+// ------------------------------------------------------------------ force success, execute task
+
+Status Engine::ForceTaskSuccess(int64_t task_instance_id) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto fut = done->get_future();
+  Post([this, task_instance_id, done] {
+    DoForceTaskSuccess(task_instance_id, [done](Status s) { done->set_value(s); });
+  });
+  return fut.get();
+}
+
+// Runs on the engine thread, so no recover or rerun of the instance can be claimed between the
+// checks and the write; the write goes through the group commit, fenced by the instance's
+// owner_epoch like every other write of its rows, and the answer comes once it is durable.
+void Engine::DoForceTaskSuccess(int64_t task_instance_id, std::function<void(Status)> done) {
+  auto ti = instances_.GetTaskInstance(task_instance_id);
+  if (!ti.ok()) return done(ti.status());
+  auto wi = instances_.GetWorkflowInstance(ti->workflow_instance_id);
+  if (!wi.ok()) return done(wi.status());
+  if (runners_.count(wi->id) || !IsFinal(wi->state))
+    return done(FailedPrecondition("the status of process instance " + wi->name + " is " +
+                                   Name(wi->state) + ", cannot force a task to success"));
+  if (!IsLegal(ti->state, TaskState::kForcedSuccess))
+    return done(FailedPrecondition("the status of task instance " + ti->name + " is " +
+                                   Name(ti->state)));
+  int64_t now = clock_.NowMs();
+  ti->state = TaskState::kForcedSuccess;
+  ti->end_time = now;
+  batch_.UpdateTask(wi->owner_epoch, *ti);
+  // The instance succeeds when this was its last failure and nothing is left unrun: every
+  // enabled task of its definition version has a current row, and none of them failed.
+  if (wi->state == WorkflowState::kFailure || wi->state == WorkflowState::kStop) {
+    auto rows = instances_.ListTaskInstances(wi->id);
+    auto def = defs_.GetWorkflowVersion(wi->definition_code, wi->definition_version);
+    if (rows.ok() && def.ok()) {
+      std::set<int64_t> ran;
+      bool other_failure = false;
+      for (const TaskInstance& t : *rows) {
+        if (t.flag != Flag::kYes) continue;
+        ran.insert(t.task_code);
+        if (t.id != ti->id && IsFinal(t.state) && !IsSuccess(t.state)) other_failure = true;
+      }
+      bool all_ran = true;
+      for (const TaskDefinition& t : def->tasks)
+        if (t.flag == Flag::kYes && !ran.count(t.code)) all_ran = false;
+      if (all_ran && !other_failure && IsLegal(wi->state, WorkflowState::kSuccess)) {
+        wi->state = WorkflowState::kSuccess;
+        json hist = json::parse(wi->state_history.empty() ? "[]" : wi->state_history, nullptr,
+                                false);
+        if (!hist.is_array()) hist = json::array();
+        hist.push_back({{"time", FormatDateTime(now)},
+                        {"state", Name(wi->state)},
+                        {"desc", "success by task force success"}});
+        wi->state_history = hist.dump();
+        batch_.UpdateWorkflow(*wi);
+      }
+    }
+  }
+  // A lost fence drops the group without an error: read back what was stored.
+  after_commit_.push_back([this, task_instance_id, done] {
+    auto now_row = instances_.GetTaskInstance(task_instance_id);
+    if (!now_row.ok()) return done(now_row.status());
+    if (now_row->state != TaskState::kForcedSuccess)
+      return done(Aborted("task instance " + std::to_string(task_instance_id) +
+                          " was changed by another master"));
+    done(Status::Ok());
+  });
+}
+
+Status Engine::ExecuteTask(int64_t workflow_instance_id, const std::vector<int64_t>& start_nodes,
+                           TaskDependType mode) {
+  auto done = std::make_shared<std::promise<Status>>();
+  auto fut = done->get_future();
+  Post([this, workflow_instance_id, start_nodes, mode, done] {
+    done->set_value(DoExecuteTask(workflow_instance_id, start_nodes, mode));
+  });
+  return fut.get();
+}
+
+Status Engine::DoExecuteTask(int64_t id, const std::vector<int64_t>& start_nodes,
+                             TaskDependType mode) {
+  auto wi = instances_.GetWorkflowInstance(id);
+  if (!wi.ok()) return wi.status();
+  if (runners_.count(id) || !IsFinal(wi->state))
+    return FailedPrecondition("the status of process instance " + wi->name + " is " +
+                              Name(wi->state) + ", cannot execute this action");
+  if (start_nodes.empty()) return InvalidArgument("startNodeList: it is empty");
+  auto def = defs_.GetWorkflowVersion(wi->definition_code, wi->definition_version);
+  if (!def.ok()) return def.status();
+  auto dag = Dag::Build(def->tasks, def->relations);
+  if (!dag.ok()) return dag.status();
+  auto run_set = SelectRunSet(*dag, start_nodes, mode);
+  if (!run_set.ok()) return run_set.status();
+  auto pending = instances_.ListCommands(1000);
+  if (!pending.ok()) return pending.status();
+  for (const Command& c : *pending)
+    if (c.workflow_instance_id == id)
+      return FailedPrecondition("process instance " + wi->name + " already has a pending command");
+  json param = json::parse(wi->command_param.empty() ? "{}" : wi->command_param, nullptr, false);
+  if (!param.is_object()) param = json::object();
+  param["StartNodeList"] = start_nodes;
+  Command c;
+  c.command_type = CommandType::kExecuteTask;
+  c.definition_code = wi->definition_code;
+  c.definition_version = wi->definition_version;
+  c.project_code = wi->project_code;
+  c.workflow_instance_id = id;
+  c.command_param = param.dump();
+  c.task_depend_type = mode;
+  c.failure_strategy = wi->failure_strategy;
+  c.priority = wi->priority;
+  c.start_time = clock_.NowMs();
+  auto inserted = instances_.InsertCommand(c);
+  if (!inserted.ok()) return inserted.status();
+  std::lock_guard<std::mutex> l(mu_);
+  commands_pending_ = true;
+  return Status::Ok();
+}
+
+// The instance runs again with the command's start nodes and mode: the rows of the tasks it
+// covers are superseded (flag NO, so those tasks are submitted anew), the others stay as the
+// last run left them (so a task outside it that failed still fails the instance).
+Status Engine::PrepareExecuteTask(const Command& c, int64_t now, WorkflowInstance* wi,
+                                  int64_t* expected_epoch, std::vector<TaskInstance>* supersede) {
+  auto got = instances_.GetWorkflowInstance(c.workflow_instance_id);
+  if (!got.ok()) return got.status();
+  if (runners_.count(got->id) || !IsFinal(got->state))
+    return FailedPrecondition("workflow instance " + std::to_string(got->id) + " is " +
+                              Name(got->state) + ", cannot " + Name(c.command_type));
+  auto def = defs_.GetWorkflowVersion(got->definition_code, got->definition_version);
+  if (!def.ok()) return def.status();
+  auto dag = Dag::Build(def->tasks, def->relations);
+  if (!dag.ok()) return dag.status();
+  auto spec = ParseCommandParam(c.command_param);
+  if (!spec.ok()) return spec.status();
+  auto run_set = SelectRunSet(*dag, spec->start_nodes, c.task_depend_type);
+  if (!run_set.ok()) return run_set.status();
+  auto rows = instances_.ListTaskInstances(got->id);
+  if (!rows.ok()) return rows.status();
+  for (TaskInstance t : *rows) {
+    if (t.flag != Flag::kYes || !run_set->count(t.task_code)) continue;
+    t.flag = Flag::kNo;
+    supersede->push_back(t);
+  }
+  *wi = *got;
+  *expected_epoch = wi->owner_epoch;
+  wi->state = WorkflowState::kRunningExecution;
+  wi->run_times += 1;
+  wi->restart_time = now;
+  wi->end_time = 0;
+  wi->command_type = c.command_type;
+  wi->command_param = c.command_param;
+  wi->task_depend_type = c.task_depend_type;
+  wi->history_cmd += std::string(",") + Name(c.command_type);
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ task groups
+
+bool Engine::TaskGroupWaiting(const TaskInstance& ti) const {
+  auto it = task_group_rows_.find(ti.id);
+  return it != task_group_rows_.end() && !it->second.holding;
+}
+
+bool Engine::TaskGroupAdmit(Runner& r, TaskInstance& ti) {
+  const TaskDefinition& t = r.dag->Task(ti.task_code);
+  if (t.task_group_id <= 0 || !task_groups_ || ti.id == 0) return true;
+  auto known = task_group_rows_.find(ti.id);
+  if (known != task_group_rows_.end()) return known->second.holding;
+  TaskGroupSlot& slot = task_group_rows_[ti.id];
+  slot.workflow_instance_id = r.wi.id;
+  slot.group_id = t.task_group_id;
+  TaskGroupQueue q;
+  q.task_id = ti.id;
+  q.task_name = ti.name;
+  q.group_id = t.task_group_id;
+  q.process_id = r.wi.id;
+  q.priority = t.task_group_priority;
+  auto row = task_groups_->Enqueue(q);
+  if (!row.ok()) {
+    // Waits; the next command scan queues it again.
+    spdlog::warn("task instance {} ({}): cannot join task group {}: {}", ti.id, ti.name,
+                 t.task_group_id, row.status().message());
+    return false;
+  }
+  slot.queued = true;
+  auto got = task_groups_->Acquire(ti.id);
+  if (got.ok() && *got) {
+    slot.holding = true;
+    return true;
+  }
+  if (!got.ok() && got.status().code() == StatusCode::kNotFound) {
+    // The group was deleted after the definition named it: nothing left to limit the task.
+    spdlog::warn("task instance {} ({}): {}; it runs without a task group", ti.id, ti.name,
+                 got.status().message());
+    task_groups_->Release(ti.id);
+    task_group_rows_.erase(ti.id);
+    return true;
+  }
+  if (!got.ok())
+    spdlog::warn("task instance {} ({}): task group {}: {}", ti.id, ti.name, t.task_group_id,
+                 got.status().message());
+  else
+    spdlog::info("task instance {} ({}) waits for a slot of task group {}", ti.id, ti.name,
+                 t.task_group_id);
+  return false;
+}
+
+void Engine::TaskGroupServe(int64_t group_id) {
+  if (!task_groups_) return;
+  auto waiters = task_groups_->ListWaiters(group_id);
+  if (!waiters.ok()) {
+    spdlog::warn("task group {}: {}", group_id, waiters.status().message());
+    return;  // the next command scan tries again
+  }
+  for (const TaskGroupQueue& q : *waiters) {
+    auto mine = task_group_rows_.find(q.task_id);
+    if (mine == task_group_rows_.end() || mine->second.holding) {
+      // Not waiting here. A row whose task is over (its master died before releasing it) is
+      // cleared; a live one belongs to another master, which serves it first.
+      auto other = instances_.GetTaskInstance(q.task_id);
+      bool stale = (!other.ok() && other.status().code() == StatusCode::kNotFound) ||
+                   (other.ok() && (IsFinal(other->state) || other->flag != Flag::kYes));
+      if (stale) {
+        task_groups_->Release(q.task_id);
+        continue;
+      }
+      if (q.force_start) continue;
+      return;
+    }
+    auto got = task_groups_->Acquire(q.task_id);
+    if (!got.ok() || !*got) {
+      if (q.force_start) continue;
+      return;  // full (or the database did not answer): the next release or scan serves it
+    }
+    mine->second.holding = true;
+    auto rit = runners_.find(mine->second.workflow_instance_id);
+    TaskInstance* ti = nullptr;
+    if (rit != runners_.end()) {
+      auto row = rit->second->by_id.find(q.task_id);
+      if (row != rit->second->by_id.end()) ti = row->second;
+    }
+    if (!ti || ti->state != TaskState::kSubmittedSuccess) {
+      // Its task ended meanwhile: the slot goes back at once.
+      task_group_rows_.erase(mine);
+      task_groups_->Release(q.task_id);
+      continue;
+    }
+    spdlog::info("task instance {} ({}) got a slot of task group {}{}", ti->id, ti->name,
+                 group_id, q.force_start ? " (force start)" : "");
+    DispatchTask(*rit->second, *ti);
+  }
+}
+
+void Engine::TaskGroupServeAll() {
+  if (!task_groups_) return;
+  for (auto it = task_group_unreleased_.begin(); it != task_group_unreleased_.end();) {
+    if (task_groups_->Release(it->first).ok())
+      it = task_group_unreleased_.erase(it);
+    else
+      ++it;
+  }
+  std::set<int64_t> groups;
+  for (auto& [tid, slot] : task_group_rows_) {
+    if (slot.holding) continue;
+    if (!slot.queued) {
+      auto rit = runners_.find(slot.workflow_instance_id);
+      if (rit == runners_.end() || !rit->second->by_id.count(tid)) continue;
+      const TaskInstance& ti = *rit->second->by_id[tid];
+      TaskGroupQueue q;
+      q.task_id = tid;
+      q.task_name = ti.name;
+      q.group_id = slot.group_id;
+      q.process_id = slot.workflow_instance_id;
+      q.priority = rit->second->dag->Task(ti.task_code).task_group_priority;
+      slot.queued = task_groups_->Enqueue(q).ok();
+    }
+    groups.insert(slot.group_id);
+  }
+  for (int64_t g : groups) TaskGroupServe(g);
+}
+
+void Engine::TaskGroupOnEnd(const TaskInstance& ti) {
+  auto it = task_group_rows_.find(ti.id);
+  if (it == task_group_rows_.end()) return;
+  int64_t task_id = ti.id, group_id = it->second.group_id;
+  task_group_rows_.erase(it);
+  // After the end is durable: a crash in between leaves the slot taken by a task the database
+  // still shows as running, which recovery re-attaches; the other order could run two.
+  after_commit_.push_back([this, task_id, group_id] {
+    auto released = task_groups_->Release(task_id);
+    if (!released.ok()) {
+      spdlog::warn("task group {}: releasing task instance {}: {}", group_id, task_id,
+                   released.status().message());
+      task_group_unreleased_[task_id] = group_id;
+      return;
+    }
+    TaskGroupServe(group_id);
+  });
+}
+
+void Engine::TaskGroupPauseWaiters(Runner& r) {
+  int64_t now = clock_.NowMs();
+  for (auto& [code, ti] : r.current) {
+    if (!Active(ti->state) || !TaskGroupWaiting(*ti)) continue;
+    // Never started: it is paused where it stands and resumed in place by a recover.
+    ti->state = TaskState::kPause;
+    ti->end_time = now;
+    r.active.erase(code);
+    WriteTask(r, *ti);
+  }
 }
 
 }  // namespace dsched

@@ -46,6 +46,8 @@ class Engine final : public MasterControl, public TaskEventSink {
 
   // The worker is wired after construction because it needs the engine as its event sink.
   void SetWorker(WorkerClient* worker) { worker_ = worker; }
+  // Task groups: without a store, tasks that name a group run without one. Set before Start().
+  void SetTaskGroupStore(TaskGroupStore* task_groups) { task_groups_ = task_groups; }
   // Takes over every unfinished instance (start-up recovery), then starts the loop thread.
   Status Start();
   void Stop();
@@ -53,6 +55,9 @@ class Engine final : public MasterControl, public TaskEventSink {
   // MasterControl
   void WakeCommands() override;
   Status Execute(int64_t workflow_instance_id, ExecuteType type) override;
+  Status ForceTaskSuccess(int64_t task_instance_id) override;
+  Status ExecuteTask(int64_t workflow_instance_id, const std::vector<int64_t>& start_nodes,
+                     TaskDependType mode) override;
   // TaskEventSink
   void OnTaskEvent(const TaskEvent& e) override;
 
@@ -70,7 +75,9 @@ class Engine final : public MasterControl, public TaskEventSink {
   void IntakeCommands();
   Status HandleCommand(const Command& c);
   std::unique_ptr<Runner> BuildRunner(const WorkflowInstance& wi, Status* error);
-  void Recover();
+  // Takes over the unfinished instances of the database and runs them: at start-up all of
+  // them; own_only (after an outage) those this master owns but has no runner for.
+  void Recover(bool own_only);
 
   // Runner logic, engine thread only.
   // Submits every node of the run whose predecessors have all passed (start, resume).
@@ -84,6 +91,9 @@ class Engine final : public MasterControl, public TaskEventSink {
   void RunLogicTask(Runner& r, TaskInstance& ti);
   // SUB_PROCESS: creates (or finds again) the child instance; its end ends the task.
   void StartSubWorkflow(Runner& r, TaskInstance& ti);
+  // RECOVER_SUSPENDED of a parent: resumes the paused or stopped child in place (a
+  // RECOVER_SUSPENDED command for it, re-linked to the task row ti).
+  void ResumeSubWorkflow(Runner& r, TaskInstance& ti, const WorkflowInstance& child);
   void OnChildFinished(const WorkflowInstance& child);
   Runner* ChildOf(int64_t parent_task_id);
   void AppendMasterLog(Runner& r, TaskInstance& ti, const std::string& line);
@@ -118,19 +128,45 @@ class Engine final : public MasterControl, public TaskEventSink {
   // STOP from any live state: a waiting instance stops at once, a running one kills its tasks.
   void StopInstance(Runner& r);
   void DoExecute(int64_t id, ExecuteType type, Status* out);
+  // Force success and execute-task (engine.cc, their own section): engine thread only.
+  void DoForceTaskSuccess(int64_t task_instance_id, std::function<void(Status)> done);
+  Status DoExecuteTask(int64_t id, const std::vector<int64_t>& start_nodes, TaskDependType mode);
+  // HandleCommand's part for EXECUTE_TASK: the instance to reuse and the rows to supersede.
+  Status PrepareExecuteTask(const Command& c, int64_t now, WorkflowInstance* wi,
+                            int64_t* expected_epoch, std::vector<TaskInstance>* supersede);
   void WriteTask(Runner& r, const TaskInstance& ti);
   TaskDispatch MakeDispatch(Runner& r, const TaskInstance& ti);
+
+  // Task groups (engine.cc, their own section). A task whose definition names a group asks
+  // for a slot before it is dispatched; without one it stays SUBMITTED_SUCCESS in the group's
+  // queue. Tasks without a group never reach these beyond one integer test.
+  // true when ti may be dispatched now (no group, or it holds a slot); else it waits.
+  bool TaskGroupAdmit(Runner& r, TaskInstance& ti);
+  // Hands free slots of a group to its waiters, in the store's order, dispatching the ones
+  // this master runs.
+  void TaskGroupServe(int64_t group_id);
+  // Every group some task of this master waits in (after a release elsewhere, a force start,
+  // a size change or reopening: all reach the master only through the database).
+  void TaskGroupServeAll();
+  // A task that ended (any final state) gives its slot or its place in the queue back, after
+  // the end is durable, and the next waiter is served.
+  void TaskGroupOnEnd(const TaskInstance& ti);
+  // A pause ends the waiting (not yet started) tasks of the instance as PAUSE.
+  void TaskGroupPauseWaiters(Runner& r);
+  bool TaskGroupWaiting(const TaskInstance& ti) const;
 
   const EngineOptions opts_;
   Clock& clock_;
   DefinitionStore& defs_;
   InstanceStore& instances_;
   WorkerClient* worker_ = nullptr;
+  TaskGroupStore* task_groups_ = nullptr;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::function<void()>> posted_;
   bool commands_pending_ = true;
+  bool adopt_own_ = false;  // engine thread only
   bool stop_ = false;
   std::thread thread_;
 
@@ -140,6 +176,16 @@ class Engine final : public MasterControl, public TaskEventSink {
   std::vector<std::function<void()>> after_commit_;
   std::vector<std::unique_ptr<TaskInstance>> pending_inserts_;  // kept alive until commit
   std::atomic<size_t> runner_count_{0};
+  // Task instances with a live queue row of a task group: task id -> where it is and whether
+  // it holds a slot (false = waiting).
+  struct TaskGroupSlot {
+    int64_t workflow_instance_id = 0;
+    int64_t group_id = 0;
+    bool holding = false;
+    bool queued = false;  // its queue row is stored (an Enqueue that failed is tried again)
+  };
+  std::map<int64_t, TaskGroupSlot> task_group_rows_;
+  std::map<int64_t, int64_t> task_group_unreleased_;  // task id -> group: release to retry
 };
 
 }  // namespace dsched

@@ -184,5 +184,78 @@ TEST_F(EngineTest, AnOwnerFencedOutDropsTheInstance) {
   EXPECT_EQ(StateOf(wi), WorkflowState::kRunningExecution);
 }
 
+// Task groups across a master restart: the task that held the slot keeps it (re-attached, no
+// second slot taken), the waiter still waits, and the slot passes on when the holder ends.
+TEST_F(EngineTest, TaskGroupSlotsSurviveARestart) {
+  engine_->Stop();
+  engine_ = std::make_unique<Engine>(EngineOptions{}, clock_, *store_, *store_);
+  engine_->SetWorker(&worker_);
+  engine_->SetTaskGroupStore(store_.get());
+  ASSERT_TRUE(engine_->Start().ok());
+  TaskGroup g;
+  g.name = "single";
+  g.group_size = 1;
+  auto group = store_->CreateTaskGroup(g);
+  ASSERT_TRUE(group.ok());
+  WorkflowDefinition d;
+  d.code = 10;
+  d.name = "wf";
+  d.project_code = 1;
+  for (int64_t code : {11, 12}) {
+    TaskDefinition t;
+    t.code = code;
+    t.name = code == 11 ? "A" : "B";
+    t.task_type = "SHELL";
+    t.task_params = {{"rawScript", "true"}};
+    t.task_group_id = group->id;
+    d.tasks.push_back(t);
+    d.relations.push_back({"", 0, 0, code, 0});
+  }
+  ASSERT_TRUE(store_->CreateWorkflow(d).ok());
+  Command c;
+  c.definition_code = 10;
+  c.project_code = 1;
+  ASSERT_TRUE(store_->InsertCommand(c).ok());
+  engine_->WakeCommands();
+  engine_->Sync();
+  ASSERT_EQ(worker_.Dispatched().size(), 1u) << "only the slot holder is dispatched";
+  TaskDispatch holder = worker_.Dispatched()[0];
+  Send(holder, TaskEventType::kRunning, TaskState::kRunningExecution);
+  int64_t wi = holder.workflow_instance_id;
+  auto waiter_state = [&] {
+    for (const auto& t : Rows(wi))
+      if (t.id != holder.task_instance_id) return t.state;
+    return TaskState::kFailure;
+  };
+  EXPECT_EQ(waiter_state(), TaskState::kSubmittedSuccess);
+  EXPECT_EQ(store_->GetTaskGroup(group->id)->use_size, 1);
+
+  // Restart: a new engine (next epoch) takes the instance over.
+  engine_->Stop();
+  EngineOptions eo;
+  eo.epoch = 2;
+  engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
+  engine_->SetWorker(&worker_);
+  engine_->SetTaskGroupStore(store_.get());
+  ASSERT_TRUE(engine_->Start().ok());
+  engine_->Sync();
+  ASSERT_EQ(worker_.Dispatched().size(), 2u) << "the holder is re-attached, the waiter waits";
+  TaskDispatch reattached = worker_.Dispatched()[1];
+  EXPECT_EQ(reattached.task_instance_id, holder.task_instance_id);
+  EXPECT_EQ(store_->GetTaskGroup(group->id)->use_size, 1);
+  EXPECT_EQ(waiter_state(), TaskState::kSubmittedSuccess);
+
+  Send(reattached, TaskEventType::kFinished, TaskState::kSuccess);
+  engine_->Sync();
+  ASSERT_EQ(worker_.Dispatched().size(), 3u) << "the waiter got the slot";
+  TaskDispatch second = worker_.Dispatched()[2];
+  EXPECT_NE(second.task_instance_id, holder.task_instance_id);
+  EXPECT_EQ(store_->GetTaskGroup(group->id)->use_size, 1);
+  Send(second, TaskEventType::kFinished, TaskState::kSuccess);
+  engine_->Sync();
+  EXPECT_EQ(StateOf(wi), WorkflowState::kSuccess);
+  EXPECT_EQ(store_->GetTaskGroup(group->id)->use_size, 0);
+}
+
 }  // namespace
 }  // namespace dsched

@@ -1,5 +1,8 @@
 #include "model/json_codec.h"
 
+#include <string>
+#include <string_view>
+
 #include "common/time_format.h"
 
 namespace dsched {
@@ -169,6 +172,10 @@ StatusOr<TaskDefinition> TaskDefinitionFromJson(const json& j, const std::string
     t.timeout_strategy = *s;
   }
   if (t.timeout_enabled && !t.timeout_strategy) t.timeout_strategy = TimeoutStrategy::kWarn;
+  DSCHED_ASSIGN_OR_RETURN(t.task_group_id, JsonInt(j, "taskGroupId", where, 0));
+  if (t.task_group_id < 0) return InvalidArgument(Loc(where, "taskGroupId") + ": must not be negative");
+  DSCHED_ASSIGN_OR_RETURN(v, JsonInt(j, "taskGroupPriority", where, 0));
+  t.task_group_priority = static_cast<int>(v);
   return t;
 }
 
@@ -197,8 +204,8 @@ json TaskDefinitionToJson(const TaskDefinition& t) {
           {"timeout", t.timeout},
           {"delayTime", t.delay_time},
           {"resourceIds", ""},
-          {"taskGroupId", 0},
-          {"taskGroupPriority", 0},
+          {"taskGroupId", t.task_group_id},
+          {"taskGroupPriority", t.task_group_priority},
           {"cpuQuota", -1},
           {"memoryMax", -1},
           {"taskExecuteType", "BATCH"},
@@ -244,7 +251,7 @@ json ProjectToJson(const Project& p) {
           {"description", p.description},
           {"createTime", FormatDateTime(p.create_time)},
           {"updateTime", FormatDateTime(p.update_time)},
-          {"perm", 7},
+          {"perm", p.perm},
           {"defCount", 0},
           {"instRunningCount", 0}};
 }
@@ -289,6 +296,104 @@ json DagDataToJson(const WorkflowDefinition& d) {
   return {{"processDefinition", WorkflowDefinitionToJson(d)},
           {"processTaskRelationList", rels},
           {"taskDefinitionList", tasks}};
+}
+
+namespace {
+
+// A minimal JSON text writer for AppendWorkflowInstanceJson: keys are literals, strings are
+// escaped as JSON requires (quote, backslash, control characters); bytes >= 0x80 pass as they
+// are (UTF-8 in, UTF-8 out).
+class TextWriter {
+ public:
+  explicit TextWriter(std::string* out) : out_(out) {}
+  void Open() { out_->push_back('{'); }
+  void Close() { out_->push_back('}'); }
+  void Key(const char* k) {
+    if (!first_) out_->push_back(',');
+    first_ = false;
+    out_->push_back('"');
+    out_->append(k);
+    out_->append("\":");
+  }
+  void Int(const char* k, int64_t v) {
+    Key(k);
+    out_->append(std::to_string(v));
+  }
+  void Str(const char* k, std::string_view v) {
+    Key(k);
+    out_->push_back('"');
+    for (char ch : v) {
+      auto u = static_cast<unsigned char>(ch);
+      if (ch == '"' || ch == '\\') {
+        out_->push_back('\\');
+        out_->push_back(ch);
+      } else if (u < 0x20) {
+        static const char kHex[] = "0123456789abcdef";
+        switch (ch) {
+          case '\n': out_->append("\\n"); break;
+          case '\t': out_->append("\\t"); break;
+          case '\r': out_->append("\\r"); break;
+          case '\b': out_->append("\\b"); break;
+          case '\f': out_->append("\\f"); break;
+          default:
+            out_->append("\\u00");
+            out_->push_back(kHex[u >> 4]);
+            out_->push_back(kHex[u & 15]);
+        }
+      } else {
+        out_->push_back(ch);
+      }
+    }
+    out_->push_back('"');
+  }
+
+ private:
+  std::string* out_;
+  bool first_ = true;
+};
+
+}  // namespace
+
+void AppendWorkflowInstanceJson(std::string* out, const WorkflowInstance& wi) {
+  TextWriter w(out);
+  w.Open();
+  w.Int("id", wi.id);
+  w.Str("name", wi.name);
+  w.Int("processDefinitionCode", wi.definition_code);
+  w.Int("processDefinitionVersion", wi.definition_version);
+  w.Int("projectCode", wi.project_code);
+  w.Str("state", Name(wi.state));
+  w.Str("recovery", wi.recovery ? "YES" : "NO");
+  w.Str("startTime", FormatDateTime(wi.start_time));
+  w.Str("endTime", FormatDateTime(wi.end_time));
+  w.Int("runTimes", wi.run_times);
+  w.Str("host", wi.host);
+  w.Str("commandType", Name(wi.command_type));
+  w.Str("commandParam", wi.command_param);
+  w.Str("taskDependType", Name(wi.task_depend_type));
+  w.Str("failureStrategy", Name(wi.failure_strategy));
+  w.Str("warningType", Name(wi.warning_type));
+  w.Int("warningGroupId", wi.warning_group_id);
+  w.Str("scheduleTime", FormatDateTime(wi.schedule_time));
+  w.Str("commandStartTime", FormatDateTime(wi.command_start_time));
+  w.Str("globalParams", wi.global_params);
+  w.Int("executorId", wi.executor_id);
+  w.Str("executorName", wi.executor_name);
+  w.Str("isSubProcess", wi.is_sub_process ? "YES" : "NO");
+  w.Str("historyCmd", wi.history_cmd);
+  w.Str("duration", wi.start_time && wi.end_time
+                        ? std::to_string((wi.end_time - wi.start_time) / 1000) + "s"
+                        : std::string());
+  w.Str("processInstancePriority", Name(wi.priority));
+  w.Str("workerGroup", wi.worker_group);
+  w.Int("timeout", wi.timeout);
+  w.Str("varPool", wi.var_pool);
+  w.Int("dryRun", wi.dry_run);
+  w.Str("restartTime", FormatDateTime(wi.restart_time));
+  w.Int("testFlag", 0);
+  w.Str("tenantCode", "default");
+  w.Int("maxTryTimes", 0);
+  w.Close();
 }
 
 json WorkflowInstanceToJson(const WorkflowInstance& wi) {
@@ -370,6 +475,162 @@ json TaskInstanceToJson(const TaskInstance& ti) {
           {"taskExecuteType", "BATCH"},
           {"testFlag", 0},
           {"environmentCode", -1}};
+}
+
+json ScheduleToJson(const Schedule& s) {
+  return {{"id", s.id},
+          {"processDefinitionCode", s.definition_code},
+          {"processDefinitionName", s.definition_name},
+          {"projectName", s.project_name},
+          {"definitionDescription", s.definition_description},
+          {"startTime", FormatDateTime(s.start_time)},
+          {"endTime", FormatDateTime(s.end_time)},
+          {"timezoneId", s.timezone_id},
+          {"crontab", s.crontab},
+          {"failureStrategy", Name(s.failure_strategy)},
+          {"warningType", Name(s.warning_type)},
+          {"createTime", FormatDateTime(s.create_time)},
+          {"updateTime", FormatDateTime(s.update_time)},
+          {"userId", s.user_id},
+          {"userName", s.user_name},
+          {"releaseState", Name(s.release_state)},
+          {"warningGroupId", s.warning_group_id},
+          {"processInstancePriority", Name(s.priority)},
+          {"workerGroup", s.worker_group},
+          {"tenantCode", s.tenant_code},
+          {"environmentCode", s.environment_code},
+          {"environmentName", nullptr},
+          {"misfirePolicy", Name(s.misfire_policy)}};
+}
+
+StatusOr<Schedule> ScheduleParamFromJson(const json& j, const std::string& where) {
+  if (!j.is_object()) return InvalidArgument(where + ": expected a JSON object");
+  Schedule s;
+  for (auto [field, out] : {std::pair{"startTime", &s.start_time}, std::pair{"endTime", &s.end_time}}) {
+    DSCHED_ASSIGN_OR_RETURN(std::string text, JsonString(j, field, where, ""));
+    if (text.empty()) return InvalidArgument(Loc(where, field) + ": it is required");
+    auto ms = ParseDateTime(text);
+    if (!ms)
+      return InvalidArgument(Loc(where, field) + ": '" + text +
+                             "' is not a date of the form yyyy-MM-dd HH:mm:ss");
+    *out = *ms;
+  }
+  DSCHED_ASSIGN_OR_RETURN(s.crontab, JsonString(j, "crontab", where, ""));
+  if (s.crontab.empty()) return InvalidArgument(Loc(where, "crontab") + ": it is required");
+  DSCHED_ASSIGN_OR_RETURN(s.timezone_id, JsonString(j, "timezoneId", where, ""));
+  if (s.timezone_id.empty()) s.timezone_id = "UTC";
+  return s;
+}
+
+// ---------------------------------------------------------------- administration
+
+namespace {
+
+json TimeOrNull(int64_t ms) { return ms == 0 ? json(nullptr) : json(FormatDateTime(ms)); }
+
+const char* kWarningTypes[] = {"NONE", "SUCCESS", "FAILURE", "ALL"};
+
+}  // namespace
+
+json UserToJson(const User& u, const std::string& tenant_code, const std::string& queue_name) {
+  return {{"id", u.id},
+          {"userName", u.user_name},
+          {"email", u.email},
+          {"phone", u.phone},
+          {"userType", u.user_type == UserType::kAdmin ? "ADMIN_USER" : "GENERAL_USER"},
+          {"tenantId", u.tenant_id},
+          {"tenantCode", tenant_code.empty() ? json(nullptr) : json(tenant_code)},
+          {"queue", u.queue},
+          {"queueName", queue_name.empty() ? json(u.queue) : json(queue_name)},
+          {"state", u.state},
+          {"timeZone", u.time_zone.empty() ? json(nullptr) : json(u.time_zone)},
+          {"alertGroup", nullptr},
+          {"createTime", TimeOrNull(u.create_time)},
+          {"updateTime", TimeOrNull(u.update_time)}};
+}
+
+json TenantToJson(const Tenant& t) {
+  return {{"id", t.id},
+          {"tenantCode", t.tenant_code},
+          {"description", t.description},
+          {"queueId", t.queue_id},
+          {"queueName", t.queue_name},
+          {"queue", t.queue},
+          {"createTime", TimeOrNull(t.create_time)},
+          {"updateTime", TimeOrNull(t.update_time)}};
+}
+
+json QueueToJson(const Queue& q) {
+  return {{"id", q.id},
+          {"queueName", q.queue_name},
+          {"queue", q.queue},
+          {"createTime", TimeOrNull(q.create_time)},
+          {"updateTime", TimeOrNull(q.update_time)}};
+}
+
+json WorkerGroupToJson(const WorkerGroup& g) {
+  return {{"id", g.id},
+          {"name", g.name},
+          {"addrList", g.addr_list},
+          {"description", g.description},
+          {"otherParamsJson", g.other_params_json},
+          {"systemDefault", false},
+          {"createTime", TimeOrNull(g.create_time)},
+          {"updateTime", TimeOrNull(g.update_time)}};
+}
+
+json AlertGroupToJson(const AlertGroup& g) {
+  return {{"id", g.id},
+          {"groupName", g.group_name},
+          {"alertInstanceIds", g.alert_instance_ids},
+          {"description", g.description},
+          {"createUserId", g.create_user_id},
+          {"createTime", TimeOrNull(g.create_time)},
+          {"updateTime", TimeOrNull(g.update_time)}};
+}
+
+json PluginDefineToJson(const PluginDefine& d) {
+  return {{"id", d.id},
+          {"pluginName", d.plugin_name},
+          {"pluginType", d.plugin_type},
+          {"pluginParams", d.plugin_params},
+          {"createTime", TimeOrNull(d.create_time)},
+          {"updateTime", TimeOrNull(d.update_time)}};
+}
+
+json AlertPluginInstanceToJson(const AlertPluginInstance& i) {
+  int wt = i.warning_type >= 0 && i.warning_type <= 3 ? i.warning_type : 3;
+  return {{"id", i.id},
+          {"pluginDefineId", i.plugin_define_id},
+          {"instanceName", i.instance_name},
+          {"pluginInstanceParams", i.plugin_instance_params},
+          {"instanceType", i.instance_type == 1 ? "GLOBAL" : "NORMAL"},
+          {"warningType", kWarningTypes[wt]},
+          {"alertPluginName", i.plugin_name},
+          {"createTime", TimeOrNull(i.create_time)},
+          {"updateTime", TimeOrNull(i.update_time)}};
+}
+
+json AccessTokenToJson(const AccessToken& t) {
+  return {{"id", t.id},
+          {"userId", t.user_id},
+          {"token", t.token},
+          {"expireTime", TimeOrNull(t.expire_time)},
+          {"userName", t.user_name},
+          {"createTime", TimeOrNull(t.create_time)},
+          {"updateTime", TimeOrNull(t.update_time)}};
+}
+
+json EnvironmentToJson(const Environment& e) {
+  return {{"id", e.id},
+          {"code", e.code},
+          {"name", e.name},
+          {"config", e.config},
+          {"description", e.description},
+          {"workerGroups", json::array()},
+          {"operator", e.operator_id},
+          {"createTime", TimeOrNull(e.create_time)},
+          {"updateTime", TimeOrNull(e.update_time)}};
 }
 
 }  // namespace dsched

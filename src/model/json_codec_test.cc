@@ -38,5 +38,35 @@ TEST(JsonCodecTest, ErrorsNameTheField) {
   EXPECT_NE(p.status().message().find("globalParams[0].direct"), std::string::npos);
 }
 
+TEST(JsonCodecTest, InstanceTextAgreesWithTheJsonValue) {
+  WorkflowInstance wi;
+  wi.id = 42;
+  wi.name = "wf \"q\" \\ tab\t nl\n ctl\x01 caf\xc3\xa9";
+  wi.definition_code = 9752686452032;
+  wi.definition_version = 3;
+  wi.project_code = 123;
+  wi.state = WorkflowState::kFailure;
+  wi.recovery = 1;
+  wi.start_time = 1700000000000;
+  wi.end_time = 1700000061000;
+  wi.host = "127.0.0.1:5678";
+  wi.command_param = R"({"StartNodeList":[1]})";
+  wi.schedule_time = 1700000000000;
+  wi.global_params = R"([{"prop":"a","value":"1"}])";
+  wi.executor_name = "admin";
+  wi.is_sub_process = 1;
+  wi.history_cmd = "START_PROCESS,REPEAT_RUNNING";
+  wi.priority = Priority::kHigh;
+  wi.timeout = 5;
+  wi.dry_run = 1;
+  std::string text;
+  AppendWorkflowInstanceJson(&text, wi);
+  EXPECT_EQ(json::parse(text), WorkflowInstanceToJson(wi)) << text;
+  WorkflowInstance empty;
+  text.clear();
+  AppendWorkflowInstanceJson(&text, empty);
+  EXPECT_EQ(json::parse(text), WorkflowInstanceToJson(empty)) << text;
+}
+
 }  // namespace
 }  // namespace dsched

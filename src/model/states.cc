@@ -46,6 +46,8 @@ const std::set<std::pair<W, W>>& WorkflowEdges() {
       // recover / rerun of a finished instance
       {W::kPause, W::kRunningExecution},            {W::kStop, W::kRunningExecution},
       {W::kFailure, W::kRunningExecution},          {W::kSuccess, W::kRunningExecution},
+      // force success of the last failed task of a finished instance
+      {W::kFailure, W::kSuccess},                   {W::kStop, W::kSuccess},
   };
   return k;
 }
@@ -74,6 +76,7 @@ const std::set<std::pair<T, T>>& TaskEdges() {
       {T::kRunningExecution, T::kPause},  // a SUB_PROCESS task whose child instance paused
       {T::kFailure, T::kForcedSuccess},
       {T::kKill, T::kForcedSuccess},
+      {T::kNeedFaultTolerance, T::kForcedSuccess},
       // a paused row is resumed in place by RECOVER_SUSPENDED_PROCESS
       {T::kPause, T::kSubmittedSuccess},
   };

@@ -27,6 +27,18 @@ class MasterControl {
   // the instance's state does not allow it; NotFound for an unknown id. Idempotent: pausing a
   // pausing instance is OK.
   virtual Status Execute(int64_t workflow_instance_id, ExecuteType type) = 0;
+  // Marks a FAILURE / NEED_FAULT_TOLERANCE / KILL task instance of a finished workflow instance
+  // FORCED_SUCCESS; when it was the instance's only failed task and every enabled task of the
+  // instance's definition version has run, a FAILURE or STOP instance becomes SUCCESS.
+  // Durable when it returns. FailedPrecondition (the message names the state) when the
+  // instance runs or the task is in another state; NotFound for an unknown task instance.
+  virtual Status ForceTaskSuccess(int64_t task_instance_id) = 0;
+  // Runs start_nodes of a finished instance again inside that instance, alone (TASK_ONLY), with
+  // their ancestors (TASK_PRE) or their descendants (TASK_POST): an EXECUTE_TASK command. The
+  // other tasks keep their last run. FailedPrecondition when the instance is not finished or
+  // already has a pending command; InvalidArgument naming unknown start nodes; NotFound.
+  virtual Status ExecuteTask(int64_t workflow_instance_id, const std::vector<int64_t>& start_nodes,
+                             TaskDependType mode) = 0;
 };
 
 // Everything a worker needs to run one attempt of one task.

@@ -13,6 +13,17 @@ set -euo pipefail
 SVC_ROOT=${SVC_ROOT:-$(mktemp -d -t dsched-db.XXXXXX)}
 chmod 755 "$SVC_ROOT"  # postgres/mysql must traverse it
 PGBIN=/usr/lib/postgresql/15/bin
+# Tests trade durability for speed (a throwaway server needs none). The benchmark sets
+# SVC_DURABILITY=bench: the servers then keep their data safe across a crash of the server
+# process (fsync on) and, like dsched's SQLite default (WAL, synchronous=NORMAL), may lose the
+# last moment of commits on a power loss only.
+if [ "${SVC_DURABILITY:-test}" = bench ]; then
+  PG_DURABILITY="-c synchronous_commit=off"
+  MY_DURABILITY="--innodb-flush-log-at-trx-commit=2"
+else
+  PG_DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  MY_DURABILITY="--innodb-flush-log-at-trx-commit=0"
+fi
 
 svc_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -30,7 +41,7 @@ pg_start() {
   runuser -u postgres -- "$PGBIN/initdb" -D "$SVC_ROOT/pg/data" -U postgres --auth-local=trust \
     --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$SVC_ROOT/pg/initdb.log"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$SVC_ROOT/pg/data" -l "$SVC_ROOT/pg/pg.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SVC_ROOT/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SVC_ROOT/pg $PG_DURABILITY" \
     start >/dev/null
   # Administration over the unix socket (trust); clients use TCP with a password.
   psql -h "$SVC_ROOT/pg" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q \
@@ -44,7 +55,7 @@ pg_stop() {
 # pg_restart: stop and start again on the same port (the outage tests).
 pg_restart() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$SVC_ROOT/pg/data" -l "$SVC_ROOT/pg/pg.log" -m fast -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SVC_ROOT/pg -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $SVC_ROOT/pg $PG_DURABILITY" \
     restart >/dev/null
 }
 # pg_psql SQL...: runs statements in database ds as the superuser.
@@ -58,7 +69,7 @@ maria_start() {
     --auth-root-authentication-method=normal --skip-test-db >"$SVC_ROOT/my/install.log" 2>&1
   runuser -u mysql -- mariadbd --no-defaults --datadir="$SVC_ROOT/my/data" --bind-address=127.0.0.1 \
     --port="$MY_PORT" --socket="$SVC_ROOT/my/mysqld.sock" --pid-file="$SVC_ROOT/my/mysqld.pid" \
-    --log-error="$SVC_ROOT/my/err.log" --skip-log-bin --innodb-flush-log-at-trx-commit=0 >/dev/null 2>&1 &
+    --log-error="$SVC_ROOT/my/err.log" --skip-log-bin $MY_DURABILITY >/dev/null 2>&1 &
   echo $! >"$SVC_ROOT/my/launcher.pid"
   local ok=""
   for _ in $(seq 1 120); do

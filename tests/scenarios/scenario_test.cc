@@ -21,6 +21,11 @@
 //     tasks:    # every row of the instance, in id order
 //       - {name: A, state: SUCCESS, flag: YES, retry_times: 0}
 //
+// Task groups: `task_groups: [{name: g, size: 1}]` at the top, `task_group: g` and
+// `task_group_priority: N` on a task; the action force_start: {task: W}; expectations
+// max_concurrent_tasks, started_in_order, ended_in_order and task_group_free
+// (CheckTaskGroupExpectations).
+//
 // Waits poll the database with a deadline: the test observes the engine from outside, the
 // way a user would, and never sleeps to synchronise.
 #include <dirent.h>
@@ -29,6 +34,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "common/time_format.h"
@@ -89,6 +95,7 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     wo.kill_grace_ms = 500;
     worker_ = std::make_unique<Worker>(wo, clock_, launcher_, *engine_);
     engine_->SetWorker(worker_.get());
+    engine_->SetTaskGroupStore(store_.get());
     ASSERT_TRUE(engine_->Start().ok());
   }
   void TearDown() override {
@@ -104,6 +111,17 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
     p.name = "scenario";
     p.user_id = 1;
     ASSERT_TRUE(store_->CreateProject(p).ok());
+    // task_groups: [{name: g, size: 1}]: tasks name them with task_group (and
+    // task_group_priority).
+    for (const auto& g : spec_["task_groups"]) {
+      TaskGroup tg;
+      tg.name = g["name"].as<std::string>();
+      tg.group_size = g["size"].as<int64_t>(1);
+      tg.project_code = 1;
+      auto created = store_->CreateTaskGroup(tg);
+      ASSERT_TRUE(created.ok()) << created.status().ToString();
+      task_groups_[tg.name] = created->id;
+    }
     // Child workflows first (codes 2000, 2001, ...), so SUB_PROCESS tasks can name them.
     for (size_t i = 0; i < spec_["children"].size(); ++i) {
       CreateDefinition(spec_["children"][i], 2000 + static_cast<int64_t>(i), "child" + std::to_string(i));
@@ -198,6 +216,12 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
         td.timeout_strategy = *Parse<TimeoutStrategy>(t["timeout_strategy"].as<std::string>("FAILED"));
       }
       td.delay_time = t["delay"].as<int>(0);
+      if (t["task_group"]) {
+        ASSERT_TRUE(task_groups_.count(t["task_group"].as<std::string>()))
+            << "unknown task group " << t["task_group"].as<std::string>();
+        td.task_group_id = task_groups_[t["task_group"].as<std::string>()];
+        td.task_group_priority = t["task_group_priority"].as<int>(0);
+      }
       td.flag = t["flag"].as<std::string>("YES") == "NO" ? Flag::kNo : Flag::kYes;
       d.tasks.push_back(td);
     }
@@ -311,6 +335,27 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
         return false;
       });
     }
+    if (kind == "force_start") {
+      // force_start: {task: W}: an operator's force start of W's waiting queue row (newest
+      // instance), then the wake-up the API gives the master.
+      auto wi = Instance();
+      ASSERT_TRUE(wi.has_value());
+      auto rows = store_->ListTaskInstances(wi->id);
+      ASSERT_TRUE(rows.ok());
+      int64_t task_id = 0;
+      for (const auto& t : *rows)
+        if (t.name == arg["task"].as<std::string>() && t.flag == Flag::kYes) task_id = t.id;
+      auto queue = store_->ListQueue({}, {0, 1000});
+      ASSERT_TRUE(queue.ok());
+      int64_t queue_id = 0;
+      for (const auto& q : queue->rows)
+        if (q.task_id == task_id) queue_id = q.id;
+      ASSERT_NE(queue_id, 0) << "no queue row for " << arg["task"].as<std::string>();
+      Status fs = store_->ForceStart(queue_id);
+      ASSERT_TRUE(fs.ok()) << fs.ToString();
+      engine_->WakeCommands();
+      return;
+    }
     static const std::map<std::string, ExecuteType> kActions = {
         {"pause", ExecuteType::kPause},
         {"stop", ExecuteType::kStop},
@@ -366,11 +411,65 @@ class ScenarioTest : public testing::TestWithParam<std::string> {
   std::string dir_;
   YAML::Node spec_;
   std::map<std::string, int64_t> codes_;
+  std::map<std::string, int64_t> task_groups_;
   int64_t next_code_ = 1;
   std::unique_ptr<SqlStore> store_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Worker> worker_;
 };
+
+// Task-group expectations over the rows of every instance of the workflow (flag YES):
+//   max_concurrent_tasks: {max: 1, tasks: [A, B]}   # at no instant do more of them run
+//   started_in_order: [H, P, L]                     # their start times are in this order
+//   ended_in_order: [W, H]                          # their end times are in this order
+//   task_group_free: true                           # every slot was given back
+void CheckTaskGroupExpectations(const YAML::Node& expect, const std::vector<TaskInstance>& rows,
+                                TaskGroupStore& groups,
+                                const std::map<std::string, int64_t>& group_ids) {
+  if (expect["max_concurrent_tasks"]) {
+    std::set<std::string> names;
+    for (const auto& n : expect["max_concurrent_tasks"]["tasks"]) names.insert(n.as<std::string>());
+    std::vector<std::pair<int64_t, int>> edges;
+    for (const auto& r : rows) {
+      if (!names.empty() && !names.count(r.name)) continue;
+      if (!r.start_time) continue;
+      edges.emplace_back(r.start_time, 1);
+      edges.emplace_back(r.end_time, -1);
+    }
+    std::sort(edges.begin(), edges.end());  // an end sorts before a start at the same ms
+    int now = 0, peak = 0;
+    for (const auto& [at, d] : edges) peak = std::max(peak, now += d);
+    EXPECT_LE(peak, expect["max_concurrent_tasks"]["max"].as<int>()) << "tasks ran at once";
+    EXPECT_GT(peak, 0) << "no task of the group ran";
+  }
+  if (expect["started_in_order"]) {
+    std::vector<std::pair<int64_t, std::string>> starts;
+    for (const auto& n : expect["started_in_order"])
+      for (const auto& r : rows)
+        if (r.name == n.as<std::string>() && r.flag == Flag::kYes) starts.emplace_back(r.start_time, r.name);
+    ASSERT_EQ(starts.size(), expect["started_in_order"].size());
+    for (size_t i = 1; i < starts.size(); ++i)
+      EXPECT_LE(starts[i - 1].first, starts[i].first)
+          << starts[i - 1].second << " should start before " << starts[i].second;
+  }
+  if (expect["ended_in_order"]) {
+    std::vector<std::pair<int64_t, std::string>> ends;
+    for (const auto& n : expect["ended_in_order"])
+      for (const auto& r : rows)
+        if (r.name == n.as<std::string>() && r.flag == Flag::kYes) ends.emplace_back(r.end_time, r.name);
+    ASSERT_EQ(ends.size(), expect["ended_in_order"].size());
+    for (size_t i = 1; i < ends.size(); ++i)
+      EXPECT_LE(ends[i - 1].first, ends[i].first)
+          << ends[i - 1].second << " should end before " << ends[i].second;
+  }
+  if (expect["task_group_free"].as<bool>(false)) {
+    for (const auto& [name, id] : group_ids) {
+      auto g = groups.GetTaskGroup(id);
+      ASSERT_TRUE(g.ok());
+      EXPECT_EQ(g->use_size, 0) << "task group " << name << " still has slots taken";
+    }
+  }
+}
 
 TEST_P(ScenarioTest, EndsAsExpected) {
   CreateWorkflow();
@@ -378,6 +477,15 @@ TEST_P(ScenarioTest, EndsAsExpected) {
     Act(step);
     if (HasFatalFailure()) return;
   }
+  // Task-group checks run once everything finished, over all instances' rows.
+  auto check_task_groups = [&] {
+    std::vector<TaskInstance> all_rows;
+    for (const auto& wi : Instances()) {
+      auto rows = store_->ListTaskInstances(wi.id);
+      if (rows.ok()) all_rows.insert(all_rows.end(), rows->begin(), rows->end());
+    }
+    CheckTaskGroupExpectations(spec_["expect"], all_rows, *store_, task_groups_);
+  };
   if (spec_["expect"]["instances"]) {
     // Several instances of one definition (serial execution types): their final states in
     // creation order.
@@ -412,6 +520,7 @@ TEST_P(ScenarioTest, EndsAsExpected) {
       for (const auto& [t, d] : edges) peak = std::max(peak, now += d);
       EXPECT_LE(peak, spec_["expect"]["max_concurrent"].as<int>());
     }
+    check_task_groups();
     if (spec_["expect"]["one_at_a_time"].as<bool>(false)) {
       // Instances that ran tasks never overlap: each starts after the previous one ended.
       int64_t last_end = 0;
@@ -433,6 +542,7 @@ TEST_P(ScenarioTest, EndsAsExpected) {
   WaitFor("runners to be released", [&] { return engine_->RunnerCount() == 0; });
   auto wi = Instance();
   EXPECT_EQ(Name(wi->state), want_state);
+  check_task_groups();
   if (spec_["expect"]["workflow"]["run_times"]) {
     EXPECT_EQ(wi->run_times, spec_["expect"]["workflow"]["run_times"].as<int>());
   }

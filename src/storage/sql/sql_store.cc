@@ -1,11 +1,13 @@
 #include "storage/sql/sql_store.h"
 
 #include <soci/soci.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <deque>
 #include <functional>
+#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -257,11 +259,15 @@ struct TiBind {
       executor_id;
 };
 
-void InsertTaskInstance(soci::session& sql, DbType type, TaskInstance& t) {
+void InsertTaskInstance(soci::session& sql, DbType type, TaskInstance& t,
+                        const std::string& insert_key) {
   static const std::string kSql = std::string("INSERT INTO t_ds_task_instance(") + kTiColumns +
-                                  ") VALUES(" + Placeholders(kTiColumns) + ")";
+                                  ", insert_key) VALUES(" + Placeholders(kTiColumns) + ", :key)";
   TiBind b(t);
-  t.id = InsertReturningId(sql, type, "t_ds_task_instance", kSql, [&](Stmt& st) { b.Bind(st); });
+  t.id = InsertReturningId(sql, type, "t_ds_task_instance", kSql, [&](Stmt& st) {
+    b.Bind(st);
+    st.Use(insert_key);
+  });
 }
 
 long long UpdateTaskInstance(soci::session& sql, const TaskInstance& t) {
@@ -332,7 +338,22 @@ StatusOr<std::unique_ptr<SqlStore>> SqlStore::Open(const DbOptions& opts, const 
   return s;
 }
 
-SqlStore::SqlStore(const DbOptions& opts, const Clock& clock) : opts_(opts), clock_(clock) {}
+namespace {
+std::string RandomKeyPrefix() {
+  std::random_device rd;
+  uint64_t r = (uint64_t{rd()} << 32) ^ rd();
+  return fmt::format("{:016x}-", r);
+}
+}  // namespace
+
+SqlStore::SqlStore(const DbOptions& opts, const Clock& clock)
+    : opts_(opts), clock_(clock), key_prefix_(RandomKeyPrefix()) {}
+
+// Unique across processes and restarts without coordination: a random prefix per store, then a
+// counter.
+std::string SqlStore::NewInsertKey() {
+  return key_prefix_ + std::to_string(next_insert_key_.fetch_add(1, std::memory_order_relaxed));
+}
 SqlStore::~SqlStore() = default;
 
 Status SqlStore::Fail(soci::session& sql, const std::exception& e, const std::string& what) {
@@ -540,7 +561,7 @@ StatusOr<WorkflowDefinition> SqlStore::CreateWorkflow(WorkflowDefinition def) {
     dup.Use(pc).Use(def.name).Into(n);
     dup.Run("SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND name = :n");
     if (n) return AlreadyExists("process definition name " + def.name + " already exists");
-    soci::transaction tx(*writer_);
+    WriteTx tx(*writer_, opts_.type);
     def.version = 1;
     def.create_time = clock_.NowMs();
     DSCHED_RETURN_IF_ERROR(WriteVersion(*writer_, def, nullptr));
@@ -562,7 +583,7 @@ StatusOr<WorkflowDefinition> SqlStore::UpdateWorkflow(WorkflowDefinition def) {
     dup.Run("SELECT COUNT(*) FROM t_ds_process_definition WHERE project_code = :p AND "
             "name = :n AND code <> :c");
     if (n) return AlreadyExists("process definition name " + def.name + " already exists");
-    soci::transaction tx(*writer_);
+    WriteTx tx(*writer_, opts_.type);
     long long max_version = 0;
     soci::indicator ind = soci::i_null;
     Stmt mv(*writer_);
@@ -722,7 +743,7 @@ Status SqlStore::DeleteWorkflow(int64_t code) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
     long long c = code;
-    soci::transaction tx(*writer_);
+    WriteTx tx(*writer_, opts_.type);
     Stmt(*writer_).Use(c).Run("DELETE FROM t_ds_process_definition WHERE code = :c");
     Stmt(*writer_).Use(c).Run("DELETE FROM t_ds_process_definition_log WHERE code = :c");
     Stmt(*writer_).Use(c).Run(
@@ -803,7 +824,7 @@ Status SqlStore::ClaimCommand(int64_t command_id, WorkflowInstance* instance,
                               int64_t expected_epoch, const std::vector<TaskInstance>& supersede) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
-    soci::transaction tx(*writer_);
+    WriteTx tx(*writer_, opts_.type);
     long long cid = command_id;
     // The DELETE is the claim: of two masters, exactly one deletes the row.
     if (Stmt(*writer_).Use(cid).Run("DELETE FROM t_ds_command WHERE id = :id") == 0)
@@ -825,7 +846,7 @@ Status SqlStore::ClaimCommand(int64_t command_id, WorkflowInstance* instance,
 Status SqlStore::FailCommand(const Command& c, const std::string& message) {
   std::lock_guard<std::mutex> l(write_mu_);
   try {
-    soci::transaction tx(*writer_);
+    WriteTx tx(*writer_, opts_.type);
     long long id = c.id, dc = c.definition_code, st = c.start_time;
     int ct = Code(c.command_type);
     // DELETE + INSERT is the portable "insert or replace": failing a command twice keeps one
@@ -868,7 +889,8 @@ StatusOr<PageResult<WorkflowInstance>> SqlStore::ListWorkflowInstances(const Ins
     if (f.start_after) w.Int("start_time >= :sa", f.start_after);
     if (f.start_before) w.Int("start_time <= :sb", f.start_before);
     PageResult<WorkflowInstance> out;
-    out.total = Count(*sql, "SELECT COUNT(*) FROM t_ds_process_instance", w);
+    out.total =
+        page.with_total ? Count(*sql, "SELECT COUNT(*) FROM t_ds_process_instance", w) : -1;
     long long lim = page.limit, off = page.offset;
     Stmt st(*sql);
     w.Bind(st);
@@ -989,7 +1011,7 @@ Status SqlStore::Commit(WriteBatch& batch) {
   // A batch comes back after a failed attempt (an outage): only this attempt's fences count.
   for (auto& [wid, g] : batch.groups()) g.lost = false;
   try {
-    soci::transaction tx(*writer_);
+    WriteTx tx(*writer_, opts_.type);
     for (auto& [wid, g] : batch.groups()) {
       // The fence comes first in each group, so a group that lost its instance has written
       // nothing and is simply skipped: no savepoint needed (two round trips per group saved on
@@ -1008,7 +1030,25 @@ Status SqlStore::Commit(WriteBatch& batch) {
         g.lost = true;
         continue;
       }
-      for (TaskInstance* t : g.inserts) InsertTaskInstance(*writer_, opts_.type, *t);
+      for (size_t i = 0; i < g.inserts.size(); ++i) {
+        TaskInstance& t = *g.inserts[i];
+        if (i == g.insert_keys.size()) {
+          g.insert_keys.push_back(NewInsertKey());
+          InsertTaskInstance(*writer_, opts_.type, t, g.insert_keys[i]);
+          continue;
+        }
+        // A retried batch: the lookup costs a round trip, but only after a failure.
+        long long found = 0;
+        soci::indicator ind = soci::i_null;
+        Stmt(*writer_).Use(g.insert_keys[i]).Into(found, ind).Run(
+            "SELECT id FROM t_ds_task_instance WHERE insert_key = :k");
+        if (ind == soci::i_ok && found > 0) {
+          t.id = found;
+          UpdateTaskInstance(*writer_, t);
+        } else {
+          InsertTaskInstance(*writer_, opts_.type, t, g.insert_keys[i]);
+        }
+      }
       // Each update writes the whole row, so of several updates of one task in a batch (say
       // RUNNING then SUCCESS) only the last needs to reach the database: one round trip each
       // saved on the servers.
@@ -1060,7 +1100,7 @@ StatusOr<SqlStore::CleanResult> SqlStore::CleanFinished(int64_t before_ms, bool 
                 [&](const soci::row& r) { ids.push_back(I(r, "id")); });
       if (ids.empty()) return out;
       std::vector<std::string> logs_of_batch;
-      soci::transaction tx(*writer_);
+      WriteTx tx(*writer_, opts_.type);
       for (long long id : ids) {
         // Deleting the instance first, under the same condition, is what keeps a run safe: a
         // rerun that started since the pick changed the state, so this deletes nothing and its

@@ -13,8 +13,9 @@
 //
 // Outages: a statement that fails because the connection is gone returns Unavailable, and that
 // connection is re-opened on the spot or on its next failure; one log line per outage and one
-// when it is over. Callers retry. Known gap: a connection lost during COMMIT leaves the
-// outcome unknown, and a retried batch could then insert its new task instances twice.
+// when it is over. Callers retry. A connection lost during COMMIT leaves the outcome unknown:
+// a retried batch finds the task instances it may already have inserted by their insert key
+// (WriteBatch::Group::insert_keys) instead of inserting them twice.
 //
 // Thread-safe. SOCI exceptions are caught here and returned as Status.
 #pragma once
@@ -45,7 +46,8 @@ enum class SchemaMode {
   kRequireCurrent,
 };
 
-class SqlStore final : public DefinitionStore, public InstanceStore, public UserStore {
+class SqlStore final : public DefinitionStore, public InstanceStore, public UserStore,
+                       public ScheduleStore, public AdminStore, public TaskGroupStore {
  public:
   // Connects (1 writer + opts.pool_size readers) and checks the schema version as `mode` says.
   // Unavailable (one line naming database, host and user) when it cannot connect;
@@ -85,6 +87,13 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
                                                          Page page) override;
   Status SetReleaseState(int64_t code, ReleaseState state) override;
   Status DeleteWorkflow(int64_t code) override;
+  // definition_versions_store.cc
+  StatusOr<PageResult<WorkflowDefinition>> ListWorkflowVersions(int64_t code, Page page) override;
+  StatusOr<WorkflowDefinition> SwitchWorkflowVersion(int64_t code, int version) override;
+  Status DeleteWorkflowVersion(int64_t code, int version) override;
+  StatusOr<WorkflowDefinition> MoveWorkflow(int64_t code, int64_t target_project_code) override;
+  StatusOr<WorkflowDefinition> AddWorkflowVersion(WorkflowDefinition def) override;
+  StatusOr<TaskDefinition> GetTaskDefinition(int64_t code) override;
 
   // InstanceStore
   StatusOr<int64_t> InsertCommand(Command c) override;
@@ -105,6 +114,9 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   StatusOr<PageResult<TaskInstance>> ListTaskInstancesPaged(const TaskInstanceFilter& f,
                                                             Page page) override;
   Status Commit(WriteBatch& batch) override;
+  // definition_versions_store.cc
+  StatusOr<std::vector<std::string>> DeleteWorkflowInstance(int64_t id) override;
+  Status UpdateFinishedInstance(const WorkflowInstance& wi) override;
 
   // UserStore
   StatusOr<User> GetUserByName(const std::string& name) override;
@@ -116,6 +128,86 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   Status DeleteSessionsOfUser(int64_t user_id) override;
   StatusOr<User> GetUserByToken(const std::string& token, int64_t now_ms) override;
 
+  // TaskGroupStore (task_group_store.cc)
+  StatusOr<TaskGroup> CreateTaskGroup(TaskGroup g) override;
+  StatusOr<TaskGroup> UpdateTaskGroup(const TaskGroup& g) override;
+  StatusOr<TaskGroup> GetTaskGroup(int64_t id) override;
+  StatusOr<PageResult<TaskGroup>> ListTaskGroups(const TaskGroupFilter& f, Page page) override;
+  Status SetTaskGroupStatus(int64_t id, int status) override;
+  StatusOr<TaskGroupQueue> Enqueue(TaskGroupQueue q) override;
+  StatusOr<bool> Acquire(int64_t task_id) override;
+  StatusOr<int64_t> Release(int64_t task_id) override;
+  StatusOr<TaskGroupQueue> GetQueueRow(int64_t queue_id) override;
+  StatusOr<PageResult<TaskGroupQueue>> ListQueue(const TaskGroupQueueFilter& f,
+                                                 Page page) override;
+  StatusOr<std::vector<TaskGroupQueue>> ListWaiters(int64_t group_id) override;
+  Status SetQueuePriority(int64_t queue_id, int priority) override;
+  Status ForceStart(int64_t queue_id) override;
+
+  // AdminStore (admin_store.cc)
+  StatusOr<User> UpdateUser(const User& u) override;
+  Status DeleteUser(int64_t id) override;
+  StatusOr<PageResult<User>> ListUsers(const std::string& search, Page page) override;
+  StatusOr<int64_t> CountUsersOfTenant(int64_t tenant_id) override;
+  StatusOr<Tenant> CreateTenant(Tenant t) override;
+  StatusOr<Tenant> UpdateTenant(const Tenant& t) override;
+  Status DeleteTenant(int64_t id) override;
+  StatusOr<Tenant> GetTenant(int64_t id) override;
+  StatusOr<Tenant> GetTenantByCode(const std::string& code) override;
+  StatusOr<PageResult<Tenant>> ListTenants(const std::string& search, Page page) override;
+  StatusOr<Queue> CreateQueue(Queue q) override;
+  StatusOr<Queue> UpdateQueue(const Queue& q) override;
+  StatusOr<Queue> GetQueue(int64_t id) override;
+  StatusOr<PageResult<Queue>> ListQueues(const std::string& search, Page page) override;
+  StatusOr<WorkerGroup> CreateWorkerGroup(WorkerGroup g) override;
+  StatusOr<WorkerGroup> UpdateWorkerGroup(const WorkerGroup& g) override;
+  Status DeleteWorkerGroup(int64_t id) override;
+  StatusOr<WorkerGroup> GetWorkerGroup(int64_t id) override;
+  StatusOr<PageResult<WorkerGroup>> ListWorkerGroups(const std::string& search,
+                                                     Page page) override;
+  StatusOr<AlertGroup> CreateAlertGroup(AlertGroup g) override;
+  StatusOr<AlertGroup> UpdateAlertGroup(const AlertGroup& g) override;
+  Status DeleteAlertGroup(int64_t id) override;
+  StatusOr<AlertGroup> GetAlertGroup(int64_t id) override;
+  StatusOr<PageResult<AlertGroup>> ListAlertGroups(const std::string& search, Page page) override;
+  StatusOr<std::vector<PluginDefine>> ListPluginDefines(const std::string& type) override;
+  StatusOr<PluginDefine> GetPluginDefine(int64_t id) override;
+  StatusOr<AlertPluginInstance> CreateAlertPluginInstance(AlertPluginInstance i) override;
+  StatusOr<AlertPluginInstance> UpdateAlertPluginInstance(const AlertPluginInstance& i) override;
+  Status DeleteAlertPluginInstance(int64_t id) override;
+  StatusOr<AlertPluginInstance> GetAlertPluginInstance(int64_t id) override;
+  StatusOr<PageResult<AlertPluginInstance>> ListAlertPluginInstances(const std::string& search,
+                                                                     Page page) override;
+  StatusOr<AccessToken> CreateAccessToken(AccessToken t) override;
+  StatusOr<AccessToken> UpdateAccessToken(const AccessToken& t) override;
+  Status DeleteAccessToken(int64_t id) override;
+  StatusOr<AccessToken> GetAccessToken(int64_t id) override;
+  StatusOr<PageResult<AccessToken>> ListAccessTokens(int64_t user_id, const std::string& search,
+                                                     Page page) override;
+  Status GrantProject(int64_t user_id, int64_t project_id, int perm) override;
+  Status RevokeProject(int64_t user_id, int64_t project_id) override;
+  StatusOr<int> GrantPerm(int64_t user_id, int64_t project_id) override;
+  StatusOr<PageResult<Project>> ListProjectsOfUser(int64_t user_id, const std::string& search,
+                                                   Page page) override;
+  StatusOr<std::vector<Project>> ListGrantedProjects(int64_t user_id) override;
+  StatusOr<std::vector<User>> ListUsersOfProject(int64_t project_id) override;
+  StatusOr<Project> UpdateProject(const Project& p) override;
+  Status DeleteProject(int64_t code) override;
+  StatusOr<std::vector<Environment>> ListEnvironments() override;
+  Status Ping() override;
+
+  // ScheduleStore (schedule_store.cc)
+  StatusOr<Schedule> CreateSchedule(Schedule s) override;
+  StatusOr<Schedule> UpdateSchedule(Schedule s) override;
+  StatusOr<Schedule> GetSchedule(int64_t id) override;
+  StatusOr<Schedule> GetScheduleByDefinition(int64_t definition_code) override;
+  StatusOr<PageResult<Schedule>> ListSchedules(const ScheduleFilter& f, Page page) override;
+  Status DeleteSchedule(int64_t id) override;
+  Status SetScheduleReleaseState(int64_t id, ReleaseState state) override;
+  StatusOr<std::vector<Schedule>> ListOnlineSchedules() override;
+  StatusOr<FireResult> Fire(const std::vector<FireSlot>& slots) override;
+  StatusOr<std::optional<int64_t>> LastFire(int64_t schedule_id) override;
+
  private:
   class ReaderLease;
   SqlStore(const DbOptions& opts, const Clock& clock);
@@ -126,8 +218,12 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   // file comment) and returns Unavailable.
   Status Fail(soci::session& sql, const std::exception& e, const std::string& what);
 
+  std::string NewInsertKey();
+
   const DbOptions opts_;
   const Clock& clock_;
+  const std::string key_prefix_;
+  std::atomic<int64_t> next_insert_key_{1};
   std::atomic<bool> outage_{false};
   std::mutex write_mu_;
   std::unique_ptr<soci::session> writer_;

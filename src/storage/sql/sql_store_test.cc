@@ -164,6 +164,48 @@ TEST_P(SqlStoreTest, ClaimCommandOnceAndFencedCommit) {
   EXPECT_EQ(*store_->MaxOwnerEpoch(), 6);
 }
 
+// The outcome of a COMMIT is unknown when the connection breaks before its answer: the engine
+// commits the same batch again. Here the first attempt did reach the database (the worst case
+// for duplicates): the retry must write each new task attempt once, under its first id.
+TEST_P(SqlStoreTest, BatchRetriedAfterAnUnknownCommitInsertsEachTaskOnce) {
+  WorkflowInstance wi = Claimed(3);
+  std::vector<TaskInstance> tasks(3);
+  WriteBatch b;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    tasks[i].workflow_instance_id = wi.id;
+    tasks[i].name = "t" + std::to_string(i);
+    tasks[i].task_type = "SHELL";
+    tasks[i].task_code = 10 + static_cast<int64_t>(i);
+    b.InsertTask(3, &tasks[i]);
+  }
+  wi.state = WorkflowState::kRunningExecution;
+  b.UpdateWorkflow(wi);
+  ASSERT_TRUE(store_->Commit(b).ok());
+  std::vector<int64_t> first_ids;
+  for (auto& t : tasks) first_ids.push_back(t.id);
+  // What Commit does to a batch whose attempt failed: the ids it handed out are void.
+  for (auto& t : tasks) t.id = 0;
+  tasks[1].state = TaskState::kRunningExecution;  // the engine may have moved on meanwhile
+  ASSERT_TRUE(store_->Commit(b).ok());
+  auto rows = store_->ListTaskInstances(wi.id);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), tasks.size()) << "a retried batch inserted its tasks again";
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    EXPECT_EQ(tasks[i].id, first_ids[i]);
+    EXPECT_EQ((*rows)[i].id, first_ids[i]);
+  }
+  EXPECT_EQ((*rows)[1].state, TaskState::kRunningExecution);
+  // A fresh batch gets fresh keys: a later attempt of the same task is a new row.
+  TaskInstance retry = tasks[0];
+  retry.id = 0;
+  retry.retry_times = 1;
+  WriteBatch next;
+  next.InsertTask(3, &retry);
+  ASSERT_TRUE(store_->Commit(next).ok());
+  EXPECT_NE(retry.id, first_ids[0]);
+  EXPECT_EQ(store_->ListTaskInstances(wi.id)->size(), tasks.size() + 1);
+}
+
 TEST_P(SqlStoreTest, UnchangedRowStillPassesTheFence) {
   // MySQL counts changed rows unless the client asks for found rows: an instance update that
   // changes nothing must not look like a lost fence.

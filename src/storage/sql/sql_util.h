@@ -197,6 +197,38 @@ inline long long Count(soci::session& sql, const std::string& q, Where& w) {
   return total;
 }
 
+// A write transaction on the writer connection (instead of soci::transaction). On SQLite it
+// begins IMMEDIATE: a deferred transaction that reads first and writes later fails at once with
+// "database is locked" when another connection to the file (another process) wrote in between,
+// and no busy timeout helps it; IMMEDIATE takes the write lock first and waits for it.
+class WriteTx {
+ public:
+  WriteTx(soci::session& sql, DbType type) : sql_(sql) {
+    if (type == DbType::kSqlite)
+      sql_ << "BEGIN IMMEDIATE";
+    else
+      sql_.begin();
+  }
+  ~WriteTx() {
+    if (done_) return;
+    try {
+      sql_.rollback();
+    } catch (const std::exception&) {
+      // The connection is gone: so is the transaction.
+    }
+  }
+  void commit() {
+    sql_.commit();
+    done_ = true;
+  }
+  WriteTx(const WriteTx&) = delete;
+  WriteTx& operator=(const WriteTx&) = delete;
+
+ private:
+  soci::session& sql_;
+  bool done_ = false;
+};
+
 }  // namespace sql_internal
 
 // A reader connection borrowed from the pool for one call.

@@ -32,6 +32,7 @@ CREATE INDEX IF NOT EXISTS idx_schedule_release ON t_ds_schedules(release_state,
 -- The fire ledger: one row per (schedule, slot) that started a workflow, written in the same
 -- transaction as its SCHEDULER command, so that a slot can never start twice (two masters, a
 -- restart between the insert and the commit). The primary key also serves "the last slot fired".
+-- Rows older than an hour before a schedule's newest are pruned as it fires.
 CREATE TABLE IF NOT EXISTS t_ds_schedule_fire (
   schedule_id BIGINT NOT NULL,
   fire_time BIGINT NOT NULL,
@@ -109,6 +110,10 @@ CREATE TABLE IF NOT EXISTS t_ds_alert_plugin_instance (
   plugin_define_id BIGINT NOT NULL,
   plugin_instance_params TEXT,
   instance_name TEXT NOT NULL UNIQUE,
+  -- DolphinScheduler 3.2: 0 NORMAL, 1 GLOBAL (sent for every workflow); warning types sent
+  -- (0 NONE, 1 SUCCESS, 2 FAILURE, 3 ALL)
+  instance_type BIGINT NOT NULL DEFAULT 0,
+  warning_type BIGINT NOT NULL DEFAULT 3,
   create_time BIGINT NOT NULL,
   update_time BIGINT NOT NULL);
 

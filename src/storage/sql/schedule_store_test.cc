@@ -1,0 +1,334 @@
+// Conformance of SqlStore's ScheduleStore on every database of test_databases.h: schedule rows
+// and the fire ledger (a slot fires once, whatever calls Fire and how often).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+
+#include "common/clock.h"
+#include "storage/sql/sql_store.h"
+#include "storage/sql/test_databases.h"
+
+namespace dsched {
+namespace {
+
+class ScheduleStoreTest : public testing::TestWithParam<TestDb> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dsched-sched-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    opts_ = GetParam().opts;
+    if (opts_.type == DbType::kSqlite) {
+      opts_.sqlite_path = dir_ + "/db.sqlite";
+      opts_.pool_size = 2;
+    }
+    Status reset = ResetDatabase(opts_);
+    ASSERT_TRUE(reset.ok()) << reset.ToString();
+    store_ = OpenStore();
+    ASSERT_NE(store_, nullptr);
+    Project p;
+    p.code = kProject;
+    p.name = "proj";
+    p.user_id = 1;
+    ASSERT_TRUE(store_->CreateProject(p).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+  std::unique_ptr<SqlStore> OpenStore() {
+    auto s = SqlStore::Open(opts_, clock_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  // An online one-task workflow `code` named `name`.
+  void Workflow(int64_t code, const std::string& name, bool online = true) {
+    WorkflowDefinition d;
+    d.code = code;
+    d.name = name;
+    d.description = "about " + name;
+    d.project_code = kProject;
+    d.user_id = 1;
+    TaskDefinition t;
+    t.code = code * 10;
+    t.name = "t";
+    t.task_type = "SHELL";
+    t.task_params = {{"rawScript", "true"}, {"localParams", nlohmann::json::array()}};
+    d.tasks.push_back(t);
+    d.relations.push_back({"", 0, 0, t.code, 0});
+    auto c = store_->CreateWorkflow(d);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    if (online) {
+      ASSERT_TRUE(store_->SetReleaseState(code, ReleaseState::kOnline).ok());
+    }
+  }
+  Schedule Sched(int64_t def_code) {
+    Schedule s;
+    s.definition_code = def_code;
+    s.project_code = kProject;
+    s.start_time = 1000;
+    s.end_time = 4102444800000;
+    s.timezone_id = "Asia/Shanghai";
+    s.crontab = "0 0 3/6 * * ? *";
+    s.failure_strategy = FailureStrategy::kEnd;
+    s.warning_type = WarningType::kFailure;
+    s.warning_group_id = 7;
+    s.priority = Priority::kHigh;
+    s.worker_group = "wg1";
+    s.tenant_code = "tenant1";
+    s.environment_code = 55;
+    s.misfire_policy = MisfirePolicy::kFireAll;
+    s.user_id = 1;
+    return s;
+  }
+  // Creates and puts online the schedule of def_code; returns its id.
+  int64_t OnlineSchedule(int64_t def_code) {
+    auto s = store_->CreateSchedule(Sched(def_code));
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_TRUE(store_->SetScheduleReleaseState(s->id, ReleaseState::kOnline).ok());
+    return s->id;
+  }
+  std::vector<Command> Commands() {
+    auto c = store_->ListCommands(100000);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? *c : std::vector<Command>{};
+  }
+
+  static constexpr int64_t kProject = 77;
+  FakeClock clock_;
+  std::string dir_;
+  DbOptions opts_;
+  std::unique_ptr<SqlStore> store_;
+};
+
+TEST_P(ScheduleStoreTest, CreateReadUpdateListDelete) {
+  Workflow(100, "daily_load");
+  Workflow(200, "hourly_sync");
+  auto a = store_->CreateSchedule(Sched(100));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_GT(a->id, 0);
+  EXPECT_EQ(a->release_state, ReleaseState::kOffline);
+  EXPECT_EQ(a->definition_name, "daily_load");
+  EXPECT_EQ(a->definition_description, "about daily_load");
+  EXPECT_EQ(a->project_name, "proj");
+  EXPECT_EQ(a->timezone_id, "Asia/Shanghai");
+  EXPECT_EQ(a->crontab, "0 0 3/6 * * ? *");
+  EXPECT_EQ(a->end_time, 4102444800000);
+  EXPECT_EQ(a->failure_strategy, FailureStrategy::kEnd);
+  EXPECT_EQ(a->warning_type, WarningType::kFailure);
+  EXPECT_EQ(a->warning_group_id, 7);
+  EXPECT_EQ(a->priority, Priority::kHigh);
+  EXPECT_EQ(a->worker_group, "wg1");
+  EXPECT_EQ(a->tenant_code, "tenant1");
+  EXPECT_EQ(a->environment_code, 55);
+  EXPECT_EQ(a->misfire_policy, MisfirePolicy::kFireAll);
+  EXPECT_EQ(a->create_time, clock_.NowMs());
+
+  auto dup = store_->CreateSchedule(Sched(100));
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists) << "one schedule per workflow";
+
+  Schedule changed = *a;
+  changed.crontab = "0 0 * * * ? *";
+  changed.timezone_id = "UTC";
+  changed.misfire_policy = MisfirePolicy::kDoNothing;
+  clock_.Advance(5000);
+  auto u = store_->UpdateSchedule(changed);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->crontab, "0 0 * * * ? *");
+  EXPECT_EQ(u->timezone_id, "UTC");
+  EXPECT_EQ(u->misfire_policy, MisfirePolicy::kDoNothing);
+  EXPECT_EQ(u->update_time, clock_.NowMs());
+  EXPECT_EQ(u->create_time, a->create_time);
+  changed.id = 999999;
+  EXPECT_EQ(store_->UpdateSchedule(changed).status().code(), StatusCode::kNotFound);
+
+  auto b = store_->CreateSchedule(Sched(200));
+  ASSERT_TRUE(b.ok());
+  auto by_def = store_->GetScheduleByDefinition(200);
+  ASSERT_TRUE(by_def.ok());
+  EXPECT_EQ(by_def->id, b->id);
+  EXPECT_EQ(store_->GetScheduleByDefinition(300).status().code(), StatusCode::kNotFound);
+
+  ScheduleFilter f;
+  f.project_code = kProject;
+  auto all = store_->ListSchedules(f, {0, 10});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->total, 2);
+  ASSERT_EQ(all->rows.size(), 2u);
+  f.search = "HOURLY";
+  auto found = store_->ListSchedules(f, {0, 10});
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->total, 1) << "search by the definition's name, any case";
+  EXPECT_EQ(found->rows[0].id, b->id);
+  f.search.clear();
+  f.definition_code = 100;
+  EXPECT_EQ(store_->ListSchedules(f, {0, 10})->rows.at(0).id, a->id);
+  f.definition_code = 0;
+  auto page2 = store_->ListSchedules(f, {1, 1});
+  ASSERT_TRUE(page2.ok());
+  EXPECT_EQ(page2->total, 2);
+  EXPECT_EQ(page2->rows.size(), 1u);
+  f.project_code = kProject + 1;
+  EXPECT_EQ(store_->ListSchedules(f, {0, 10})->total, 0);
+
+  EXPECT_TRUE(store_->ListOnlineSchedules()->empty());
+  ASSERT_TRUE(store_->SetScheduleReleaseState(b->id, ReleaseState::kOnline).ok());
+  auto online = store_->ListOnlineSchedules();
+  ASSERT_TRUE(online.ok());
+  ASSERT_EQ(online->size(), 1u);
+  EXPECT_EQ((*online)[0].id, b->id);
+  EXPECT_EQ(store_->SetScheduleReleaseState(999999, ReleaseState::kOnline).code(),
+            StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteSchedule(a->id).ok());
+  EXPECT_EQ(store_->GetSchedule(a->id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->DeleteSchedule(a->id).ok()) << "deleting twice is fine";
+}
+
+TEST_P(ScheduleStoreTest, FiringTheSameSlotTwiceCreatesOneCommand) {
+  Workflow(100, "wf");
+  // The command names the definition's version at fire time.
+  auto def = store_->GetWorkflow(100);
+  ASSERT_TRUE(def.ok());
+  def->description = "v2";
+  ASSERT_TRUE(store_->UpdateWorkflow(*def).ok());
+  int64_t id = OnlineSchedule(100);
+  EXPECT_EQ(*store_->LastFire(id), std::nullopt);
+
+  const int64_t slot = 1767225600000;
+  clock_.Advance(42);
+  auto first = store_->Fire({{id, slot}});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->fired, 1);
+  auto again = store_->Fire({{id, slot}});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->fired, 0);
+  EXPECT_EQ(again->duplicate, 1);
+  // Twice in one call as well.
+  auto twice = store_->Fire({{id, slot + 1000}, {id, slot + 1000}});
+  ASSERT_TRUE(twice.ok()) << twice.status().ToString();
+  EXPECT_EQ(twice->fired, 1);
+  EXPECT_EQ(twice->duplicate, 1);
+
+  auto cmds = Commands();
+  ASSERT_EQ(cmds.size(), 2u);
+  const Command& c = cmds[0].schedule_time == slot ? cmds[0] : cmds[1];
+  EXPECT_EQ(c.schedule_time, slot);
+  EXPECT_EQ(c.command_type, CommandType::kScheduler);
+  EXPECT_EQ(c.definition_code, 100);
+  EXPECT_EQ(c.definition_version, 2);
+  EXPECT_EQ(c.project_code, kProject);
+  EXPECT_EQ(c.failure_strategy, FailureStrategy::kEnd);
+  EXPECT_EQ(c.warning_type, WarningType::kFailure);
+  EXPECT_EQ(c.warning_group_id, 7);
+  EXPECT_EQ(c.priority, Priority::kHigh);
+  EXPECT_EQ(c.worker_group, "wg1");
+  EXPECT_EQ(c.tenant_code, "tenant1");
+  EXPECT_EQ(c.environment_code, 55);
+  EXPECT_EQ(c.executor_id, 1);
+  EXPECT_EQ(c.task_depend_type, TaskDependType::kTaskPost);
+  EXPECT_EQ(c.start_time, clock_.NowMs());
+  EXPECT_EQ(*store_->LastFire(id), slot + 1000);
+
+  // The ledger outlives the command: once the master has claimed (deleted) it, the slot still
+  // does not fire again.
+  WorkflowInstance wi;
+  wi.name = "claimed";
+  ASSERT_TRUE(store_->ClaimCommand(c.id, &wi, 0, {}).ok());
+  auto after_claim = store_->Fire({{id, slot}});
+  ASSERT_TRUE(after_claim.ok());
+  EXPECT_EQ(after_claim->duplicate, 1);
+  EXPECT_EQ(Commands().size(), 1u);
+
+  // A slot older than the last one fired never fires, also one that never did (a lagging
+  // master's): the ledger keeps only the last slot of each schedule.
+  auto older = store_->Fire({{id, slot + 500}});
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ(older->duplicate, 1);
+  EXPECT_EQ(older->fired, 0);
+  EXPECT_EQ(Commands().size(), 1u);
+  EXPECT_EQ(store_->Fire({{id, slot + 2000}, {id, slot + 3000}})->fired, 2) << "oldest first";
+  EXPECT_EQ(*store_->LastFire(id), slot + 3000);
+}
+
+TEST_P(ScheduleStoreTest, OfflineSchedulesAndWorkflowsFireNothing) {
+  Workflow(100, "a");
+  Workflow(200, "b");
+  auto off = store_->CreateSchedule(Sched(100));  // stays offline
+  ASSERT_TRUE(off.ok());
+  int64_t on = OnlineSchedule(200);
+  ASSERT_TRUE(store_->SetReleaseState(200, ReleaseState::kOffline).ok());
+  auto r = store_->Fire({{off->id, 5000}, {on, 5000}, {123456, 5000}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->fired, 0);
+  EXPECT_EQ(r->offline, 3);
+  EXPECT_TRUE(Commands().empty());
+  EXPECT_EQ(*store_->LastFire(on), std::nullopt) << "nothing enters the ledger";
+  // Online again: the slot fires.
+  ASSERT_TRUE(store_->SetReleaseState(200, ReleaseState::kOnline).ok());
+  EXPECT_EQ(store_->Fire({{on, 5000}})->fired, 1);
+}
+
+TEST_P(ScheduleStoreTest, ManySchedulesInOneCall) {
+  constexpr int kN = 150;
+  std::vector<FireSlot> slots;
+  for (int i = 0; i < kN; ++i) {
+    Workflow(1000 + i, "wf" + std::to_string(i));
+    slots.push_back({OnlineSchedule(1000 + i), 60000});
+  }
+  auto r = store_->Fire(slots);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->fired, kN);
+  std::set<int64_t> defs;
+  for (const auto& c : Commands()) {
+    EXPECT_EQ(c.schedule_time, 60000);
+    defs.insert(c.definition_code);
+  }
+  EXPECT_EQ(defs.size(), static_cast<size_t>(kN)) << "one command per schedule";
+}
+
+TEST_P(ScheduleStoreTest, TwoMastersFiringTheSameSlotsMakeOneCommandEach) {
+  // Two stores on one database are two masters firing the same slots at the same time.
+  constexpr int kSchedules = 20, kSlots = 10;
+  std::vector<FireSlot> slots;
+  for (int i = 0; i < kSchedules; ++i) {
+    Workflow(1000 + i, "wf" + std::to_string(i));
+    int64_t id = OnlineSchedule(1000 + i);
+    for (int k = 0; k < kSlots; ++k) slots.push_back({id, 1000 * (k + 1)});
+  }
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  // Each master fires slot by slot, retrying when the database says it is busy (SQLite's
+  // single writer, a server's lock wait), as the firer does.
+  auto run = [&slots](SqlStore* s, int64_t* fired) {
+    for (const FireSlot& slot : slots) {
+      for (int attempt = 0; attempt < 200; ++attempt) {
+        auto r = s->Fire({slot});
+        if (r.ok()) {
+          *fired += r->fired;
+          break;
+        }
+        ASSERT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+        usleep(1000);
+      }
+    }
+  };
+  int64_t fa = 0, fb = 0;
+  std::thread ta([&] { run(store_.get(), &fa); });
+  std::thread tb([&] { run(other.get(), &fb); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(fa + fb, kSchedules * kSlots);
+  auto cmds = Commands();
+  EXPECT_EQ(cmds.size(), static_cast<size_t>(kSchedules * kSlots));
+  std::set<std::pair<int64_t, int64_t>> distinct;
+  for (const auto& c : cmds) distinct.insert({c.definition_code, c.schedule_time});
+  EXPECT_EQ(distinct.size(), cmds.size()) << "no (schedule, slot) twice";
+}
+
+INSTANTIATE_TEST_SUITE_P(Db, ScheduleStoreTest, testing::ValuesIn(TestDatabases()),
+                         [](const testing::TestParamInfo<TestDb>& i) { return i.param.name; });
+
+}  // namespace
+}  // namespace dsched
