@@ -353,5 +353,39 @@ TEST_F(ScheduleApiTest, TakingTheWorkflowOfflineTakesItsScheduleOffline) {
   EXPECT_EQ(changes_.load(), before + 1);
 }
 
+// The workflow list page shows each workflow's schedule and its state (the UI's schedule
+// buttons read them); deleting the workflow deletes its schedule.
+TEST_F(ScheduleApiTest, WorkflowListShowsTheScheduleAndDeleteTakesItAlong) {
+  int64_t wf = Workflow("listed");
+  int64_t bare = Workflow("bare");
+  ASSERT_EQ(Release(wf, "ONLINE").code(), 0);
+  Reply c = Create(wf, Times("0 0 * * * ? *"));
+  ASSERT_EQ(c.code(), 0) << c.body;
+  int64_t id = c.data().at("id").get<int64_t>();
+  ASSERT_EQ(Send("POST", Sc("/" + std::to_string(id) + "/online")).code(), 0);
+  const std::string defs = "/projects/" + std::to_string(pc_) + "/process-definition";
+  Reply list = Send("GET", defs, {{"pageNo", "1"}, {"pageSize", "10"}});
+  ASSERT_EQ(list.code(), 0) << list.body;
+  int seen = 0;
+  for (const json& row : list.data().at("totalList")) {
+    if (row.at("code").get<int64_t>() == wf) {
+      ++seen;
+      EXPECT_EQ(row.at("scheduleReleaseState"), "ONLINE");
+      EXPECT_EQ(row.at("schedule").at("id").get<int64_t>(), id);
+      EXPECT_EQ(row.at("schedule").at("crontab"), "0 0 * * * ? *");
+    } else if (row.at("code").get<int64_t>() == bare) {
+      ++seen;
+      EXPECT_TRUE(row.at("schedule").is_null());
+      EXPECT_TRUE(row.at("scheduleReleaseState").is_null());
+    }
+  }
+  EXPECT_EQ(seen, 2);
+  ASSERT_EQ(Release(wf, "OFFLINE").code(), 0);
+  Reply del = Send("DELETE", defs + "/" + std::to_string(wf));
+  ASSERT_EQ(del.code(), 0) << del.body;
+  EXPECT_EQ(ListTotal(), 0);
+  EXPECT_FALSE(store_->GetScheduleByDefinition(wf).ok());
+}
+
 }  // namespace
 }  // namespace dsched::api

@@ -148,6 +148,16 @@ json DefinitionRow(const Call& c, const WorkflowDefinition& d,
   j["userName"] = it->second;
   j["modifyBy"] = it->second;
   j["projectName"] = nullptr;
+  // The list page shows the schedule's state and offers its actions from these two.
+  j["schedule"] = nullptr;
+  j["scheduleReleaseState"] = nullptr;
+  if (c.deps.schedules) {
+    auto s = c.deps.schedules->GetScheduleByDefinition(d.code);
+    if (s.ok()) {
+      j["schedule"] = ScheduleToJson(*s);
+      j["scheduleReleaseState"] = Name(s->release_state);
+    }
+  }
   return j;
 }
 

@@ -320,7 +320,8 @@ constexpr const char* kCommandParam = "{}";  // MySQL gives TEXT columns no defa
 // soci, binding the values of each execution costs about as much as the statement itself,
 // which at 10,000 slots of one second is most of the way to the 100 ms target. Throws
 // std::runtime_error with SQLite's message (turned into a Status by the caller).
-FireResult FireOnSqlite(soci::session& sql, const std::vector<FireSlot>& slots, int64_t now) {
+FireResult FireOnSqlite(soci::session& sql, const std::vector<FireSlot>& slots, int64_t now,
+                        bool prune_ledger) {
   namespace sq = sqlite_api;
   sq::sqlite3* db = static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
   struct Prepared {
@@ -386,7 +387,7 @@ FireResult FireOnSqlite(soci::session& sql, const std::vector<FireSlot>& slots, 
       run(undo);
       continue;
     }
-    run(prune);
+    if (prune_ledger) run(prune);
     ++out.fired;
   }
   return out;
@@ -394,7 +395,7 @@ FireResult FireOnSqlite(soci::session& sql, const std::vector<FireSlot>& slots, 
 
 // PostgreSQL and MySQL through soci, each statement prepared once for the batch.
 FireResult FireOnServer(soci::session& sql, DbType type, const std::vector<FireSlot>& slots,
-                        long long now) {
+                        long long now, bool prune_ledger) {
   long long sid = 0, ft = 0, cid = 0;
   const int ctype = Code(CommandType::kScheduler), depend = Code(TaskDependType::kTaskPost),
             online1 = Code(ReleaseState::kOnline), online2 = online1;
@@ -458,7 +459,7 @@ FireResult FireOnServer(soci::session& sql, DbType type, const std::vector<FireS
       Stmt(sql).Use(dup).Run("DELETE FROM t_ds_command WHERE id = :id");
       continue;
     }
-    prune.execute(true);
+    if (prune_ledger) prune.execute(true);
     ++out.fired;
   }
   return out;
@@ -472,9 +473,14 @@ StatusOr<FireResult> SqlStore::Fire(const std::vector<FireSlot>& slots) {
   try {
     WriteTx tx(*writer_, opts_.type);
     long long now = clock_.NowMs();
-    FireResult out = opts_.type == DbType::kSqlite ? FireOnSqlite(*writer_, slots, now)
-                                                   : FireOnServer(*writer_, opts_.type, slots, now);
+    // Pruning is a statement per slot: once a minute is enough to hold the ledger near an hour
+    // per schedule, and keeps it off the path of the other fires (10,000 due at once).
+    bool prune = now - last_ledger_prune_ms_ >= 60 * 1000;
+    FireResult out = opts_.type == DbType::kSqlite
+                         ? FireOnSqlite(*writer_, slots, now, prune)
+                         : FireOnServer(*writer_, opts_.type, slots, now, prune);
     tx.commit();
+    if (prune) last_ledger_prune_ms_ = now;
     return out;
   } catch (const std::exception& e) {
     return Fail(*writer_, e, "fire schedules");

@@ -748,6 +748,12 @@ Status SqlStore::DeleteWorkflow(int64_t code) {
     Stmt(*writer_).Use(c).Run("DELETE FROM t_ds_process_definition_log WHERE code = :c");
     Stmt(*writer_).Use(c).Run(
         "DELETE FROM t_ds_process_task_relation_log WHERE process_definition_code = :c");
+    // Its schedule goes with it (never online here: a definition is deleted offline, and an
+    // online schedule needs an online definition), with the schedule's fire ledger.
+    Stmt(*writer_).Use(c).Run(
+        "DELETE FROM t_ds_schedule_fire WHERE schedule_id IN "
+        "(SELECT id FROM t_ds_schedules WHERE process_definition_code = :c)");
+    Stmt(*writer_).Use(c).Run("DELETE FROM t_ds_schedules WHERE process_definition_code = :c");
     tx.commit();
     return Status::Ok();
   } catch (const std::exception& e) {

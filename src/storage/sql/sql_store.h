@@ -223,6 +223,7 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   const DbOptions opts_;
   const Clock& clock_;
   const std::string key_prefix_;
+  int64_t last_ledger_prune_ms_ = 0;  // guarded by write_mu_ (schedule_store.cc)
   std::atomic<int64_t> next_insert_key_{1};
   std::atomic<bool> outage_{false};
   std::mutex write_mu_;
