@@ -23,6 +23,31 @@ TID=$(sqlite3 "$DB" "select id from t_ds_task_instance where name='report' and f
 "$BIN" log "$TID" > "$WORK/log.out"
 grep -q "report: 42 rows loaded into eu" "$WORK/log.out" || { cat "$WORK/log.out"; fail "log of report"; }
 
+# Workflows that name other workflows: apply looks the names up (a SubWorkflow by workflow name,
+# a Dependent by workflow and task name), and the run uses them: etl as a child, then a check
+# that etl's extract succeeded today.
+cat > "$WORK/nightly.yaml" <<'YAML'
+workflow: {name: nightly}
+tasks:
+  - {name: run_etl, task_type: SubWorkflow, workflow_name: etl}
+  - name: etl_done
+    task_type: Dependent
+    deps: [run_etl]
+    groups:
+      - groups:
+          - {workflow_name: etl, dependent_task_name: extract, dependent_date: today}
+YAML
+"$BIN" workflow apply -f "$WORK/nightly.yaml" >/dev/null
+"$BIN" workflow run nightly --watch > "$WORK/nightly.out" || { cat "$WORK/nightly.out"; fail "nightly: run --watch exited non-zero"; }
+grep -q "workflow SUCCESS" "$WORK/nightly.out" || { cat "$WORK/nightly.out"; fail "nightly did not succeed"; }
+[ "$(sqlite3 "$DB" "select count(*) from t_ds_process_instance where is_sub_process = 1 and state = 7")" = 1 ] ||
+  fail "nightly: no successful etl child instance"
+sed 's/workflow_name: etl, dependent_task_name: extract/workflow_name: etl, dependent_task_name: nosuch/' \
+  "$WORK/nightly.yaml" > "$WORK/nightly-bad.yaml"
+if "$BIN" workflow apply -f "$WORK/nightly-bad.yaml" > "$WORK/nightly-bad.out" 2>&1; then fail "a Dependent on a missing task applied"; fi
+grep -q "nosuch" "$WORK/nightly-bad.out" || { cat "$WORK/nightly-bad.out"; fail "the error does not name the missing task"; }
+echo "ok nightly: SubWorkflow and Dependent by name; $(head -1 "$WORK/nightly-bad.out")"
+
 # A failing workflow makes run --watch exit non-zero.
 cat > "$WORK/bad-run.yaml" <<'YAML'
 workflow: {name: failing}
