@@ -4,8 +4,11 @@
 #include "master/engine.h"
 
 #include <gtest/gtest.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 
@@ -255,6 +258,95 @@ TEST_F(EngineTest, TaskGroupSlotsSurviveARestart) {
   engine_->Sync();
   EXPECT_EQ(StateOf(wi), WorkflowState::kSuccess);
   EXPECT_EQ(store_->GetTaskGroup(group->id)->use_size, 0);
+}
+
+}  // namespace
+}  // namespace dsched
+
+namespace dsched {
+namespace {
+
+// The real store, except that the first claim commits and then answers as if the connection
+// broke before the answer came back: the outcome the engine cannot know.
+class ClaimAnswerLost : public InstanceStore {
+ public:
+  explicit ClaimAnswerLost(InstanceStore& s) : s_(s) {}
+  std::atomic<int> lost{0};
+  Status ClaimCommand(int64_t command_id, WorkflowInstance* instance, int64_t expected_epoch,
+                      const std::vector<TaskInstance>& supersede) override {
+    Status st = s_.ClaimCommand(command_id, instance, expected_epoch, supersede);
+    if (st.ok() && lost.fetch_add(1) == 0)
+      return Unavailable("claim command: the database is unreachable: connection lost");
+    return st;
+  }
+  StatusOr<int64_t> InsertCommand(Command c) override { return s_.InsertCommand(c); }
+  StatusOr<std::vector<Command>> ListCommands(int limit) override { return s_.ListCommands(limit); }
+  Status FailCommand(const Command& c, const std::string& m) override { return s_.FailCommand(c, m); }
+  StatusOr<WorkflowInstance> GetWorkflowInstance(int64_t id) override {
+    return s_.GetWorkflowInstance(id);
+  }
+  StatusOr<PageResult<WorkflowInstance>> ListWorkflowInstances(const InstanceFilter& f,
+                                                               Page p) override {
+    return s_.ListWorkflowInstances(f, p);
+  }
+  StatusOr<std::vector<WorkflowInstance>> ListByTrigger(int64_t t) override {
+    return s_.ListByTrigger(t);
+  }
+  StatusOr<std::vector<WorkflowInstance>> ListUnfinished() override { return s_.ListUnfinished(); }
+  Status TakeOwnership(int64_t id, int64_t e, const std::string& h, int64_t n) override {
+    return s_.TakeOwnership(id, e, h, n);
+  }
+  StatusOr<int64_t> MaxOwnerEpoch() override { return s_.MaxOwnerEpoch(); }
+  StatusOr<TaskInstance> GetTaskInstance(int64_t id) override { return s_.GetTaskInstance(id); }
+  StatusOr<std::vector<TaskInstance>> ListTaskInstances(int64_t id) override {
+    return s_.ListTaskInstances(id);
+  }
+  StatusOr<PageResult<TaskInstance>> ListTaskInstancesPaged(const TaskInstanceFilter& f,
+                                                            Page p) override {
+    return s_.ListTaskInstancesPaged(f, p);
+  }
+  Status Commit(WriteBatch& b) override { return s_.Commit(b); }
+  StatusOr<std::vector<std::string>> DeleteWorkflowInstance(int64_t id) override {
+    return s_.DeleteWorkflowInstance(id);
+  }
+  Status UpdateFinishedInstance(const WorkflowInstance& wi) override {
+    return s_.UpdateFinishedInstance(wi);
+  }
+
+ private:
+  InstanceStore& s_;
+};
+
+// A claim whose answer was lost: the command is gone and the instance exists, owned by this
+// master. The engine must neither move the command to the error table nor leave the instance
+// unrun: it adopts it on its next scan and runs each task once.
+TEST_F(EngineTest, InstanceOfAClaimWhoseAnswerWasLostIsAdoptedAndRunsOnce) {
+  engine_.reset();
+  ClaimAnswerLost flaky(*store_);
+  EngineOptions eo;
+  eo.epoch = 1;
+  engine_ = std::make_unique<Engine>(eo, clock_, *store_, flaky);
+  engine_->SetWorker(&worker_);
+  ASSERT_TRUE(engine_->Start().ok());
+  int64_t wi = StartOneTask([](TaskDefinition&) {});
+  EXPECT_EQ(flaky.lost.load(), 1);
+  EXPECT_TRUE(worker_.Dispatched().empty()) << "ran before the claim was known";
+  // The fallback scan (one second) adopts it.
+  clock_.Advance(1000);
+  engine_->WakeCommands();
+  engine_->Sync();
+  ASSERT_EQ(worker_.Dispatched().size(), 1u);
+  TaskDispatch d = worker_.Dispatched()[0];
+  EXPECT_EQ(d.workflow_instance_id, wi);
+  Send(d, TaskEventType::kRunning, TaskState::kRunningExecution);
+  Send(d, TaskEventType::kFinished, TaskState::kSuccess);
+  EXPECT_EQ(StateOf(wi), WorkflowState::kSuccess);
+  EXPECT_EQ(Rows(wi).size(), 1u);
+  EXPECT_EQ(store_->ListWorkflowInstances({}, {0, 10})->rows.size(), 1u);
+  soci::session probe(soci::sqlite3, dir_ + "/dsched.db");
+  int errors = -1;
+  probe << "SELECT COUNT(*) FROM t_ds_error_command", soci::into(errors);
+  EXPECT_EQ(errors, 0) << "the command went to the error table";
 }
 
 }  // namespace
