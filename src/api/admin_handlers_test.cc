@@ -3,138 +3,36 @@
 // DolphinScheduler's codes, a read-back showing a refused request stored nothing, and the
 // admin / owner / read grant / write grant / foreign matrix on project-scoped routes.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
-
-#include "api/api_server.h"
-#include "storage/sql/sql_store.h"
+#include "api/api_test_support.h"
 
 namespace dsched::api {
 namespace {
 
 using nlohmann::json;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-using Pairs = std::vector<std::pair<std::string, std::string>>;
+using apitest::Pairs;
+using apitest::Reply;
 
-std::string Encode(const Pairs& params) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
-
-struct Reply {
-  int status = 0;
-  json j;
-  std::string body;
-  int code() const { return j.is_object() ? j.value("code", -1) : -1; }
-  std::string msg() const { return j.is_object() ? j.value("msg", "") : ""; }
-  const json& data() const { return j.at("data"); }
-};
-
-class NoMaster : public MasterControl {
- public:
-  void WakeCommands() override {}
-  Status Execute(int64_t, ExecuteType) override { return Status::Ok(); }
-  // Not marked override: they join MasterControl in a parallel change.
-  Status ForceTaskSuccess(int64_t) { return Status::Ok(); }
-  Status ExecuteTask(int64_t, const std::vector<int64_t>&, TaskDependType) { return Status::Ok(); }
-};
-
-class AdminApiTest : public testing::Test {
+class AdminApiTest : public apitest::SqliteApiTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dsched-admin-api-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    DbOptions o;
-    o.type = DbType::kSqlite;
-    o.sqlite_path = dir_ + "/db.sqlite";
-    o.pool_size = 2;
-    auto s = SqlStore::Open(o, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(EnsureAdminUser(*store_, clock_).ok());
-    ASSERT_TRUE(cfg_.Set("api.port", "0").ok());
-    ApiDeps deps;
-    deps.defs = store_.get();
-    deps.instances = store_.get();
-    deps.users = store_.get();
+  AdminApiTest() : SqliteApiTest("dsched-admin-api") {}
+  void AddDeps(ApiDeps& deps) override {
     deps.master = &master_;
-    deps.clock = &clock_;
-    deps.codes = &codes_;
     deps.admin = store_.get();
     deps.servers = {{"MASTER", "127.0.0.1", 5678, 1000}, {"WORKER", "127.0.0.1", 1234, 1000}};
     deps.db_type = "SQLITE";
     deps.data_dir = dir_;
-    auto server = ApiServer::Create(cfg_, deps);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    admin_ = Login("admin", "dolphinscheduler123");
-  }
-  void TearDown() override {
-    server_.reset();
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
   }
 
   Reply Send(const std::string& session, const std::string& method, const std::string& path,
              const Pairs& params = {}, const Pairs& headers = {}) {
-    http::request<http::string_body> req;
-    req.method_string(method);
-    req.version(11);
-    std::string target = "/dolphinscheduler" + path;
-    if (method == "GET" || method == "DELETE") {
-      if (!params.empty()) target += "?" + Encode(params);
-    } else if (!params.empty()) {
-      req.set(http::field::content_type, "application/x-www-form-urlencoded");
-      req.body() = Encode(params);
-    }
-    req.target(target);
-    if (!session.empty()) req.set("sessionId", session);
-    for (const auto& [k, v] : headers) req.set(k, v);
-    req.set(http::field::host, "127.0.0.1");
-    req.prepare_payload();
-    boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.connect(resolver.resolve("127.0.0.1", std::to_string(server_->port())));
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    Reply r;
-    r.status = res.result_int();
-    r.body = res.body();
-    r.j = json::parse(r.body, nullptr, false);
-    return r;
+    return apitest::Send(server_->port(), session, method, path, params, headers);
   }
   Reply Admin(const std::string& method, const std::string& path, const Pairs& params = {}) {
-    return Send(admin_, method, path, params);
+    return Send(session_, method, path, params);
   }
   std::string Login(const std::string& name, const std::string& password) {
-    Reply r = Send("", "POST", "/login", {{"userName", name}, {"userPassword", password}});
-    EXPECT_EQ(r.code(), 0) << r.body;
-    return r.code() == 0 ? r.data().at("sessionId").get<std::string>() : "";
+    return apitest::Login(server_->port(), name, password);
   }
   int64_t CreateUser(const std::string& name) {
     Reply r = Admin("POST", "/users/create",
@@ -155,14 +53,7 @@ class AdminApiTest : public testing::Test {
   }
   int64_t UserCount() { return Admin("GET", "/users/list-paging").data().at("total"); }
 
-  FakeClock clock_;
-  CodeGenerator codes_{clock_};
-  NoMaster master_;
-  Config cfg_;
-  std::string dir_;
-  std::unique_ptr<SqlStore> store_;
-  std::unique_ptr<ApiServer> server_;
-  std::string admin_;
+  apitest::NoMaster master_;
 };
 
 TEST_F(AdminApiTest, CreateUserValidatesEveryFieldAndStoresNothingOnError) {
@@ -335,8 +226,8 @@ TEST_F(AdminApiTest, ProjectPermissionMatrix) {
   std::string u1 = Login("user1", "secret12"), u2 = Login("user2", "secret12");
   auto [p1, p1_id] = CreateProject(u1, "P1");
   auto [p2, p2_id] = CreateProject(u2, "P2");
-  auto [p3, p3_id] = CreateProject(admin_, "P3");
-  auto [p4, p4_id] = CreateProject(admin_, "P4");
+  auto [p3, p3_id] = CreateProject(session_, "P3");
+  auto [p4, p4_id] = CreateProject(session_, "P4");
   (void)p1_id;
   (void)p2_id;
   ASSERT_EQ(Admin("POST", "/users/grant-project-with-read-perm",
@@ -365,8 +256,8 @@ TEST_F(AdminApiTest, ProjectPermissionMatrix) {
   EXPECT_EQ(write(u1, p2), 30002);
   EXPECT_EQ(read(u2, p1), 30002);
   EXPECT_EQ(read(u2, p3), 30002);
-  EXPECT_EQ(read(admin_, p1), 0);
-  EXPECT_EQ(write(admin_, p2), 50003);
+  EXPECT_EQ(read(session_, p1), 0);
+  EXPECT_EQ(write(session_, p2), 50003);
   EXPECT_EQ(read(u1, 123456789), 10018);
   EXPECT_EQ(Send(u1, "GET", "/projects/" + std::to_string(p2)).code(), 30002);
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "api/api_test_support.h"
 #include "api/auth.h"
 #include "common/time_format.h"
 #include "model/states.h"
@@ -28,7 +29,9 @@ using nlohmann::json;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
-using Pairs = std::vector<std::pair<std::string, std::string>>;
+using apitest::Exchange;
+using apitest::Pairs;
+using apitest::Reply;
 
 // ---------------------------------------------------------------------------------------------
 // Test doubles
@@ -450,69 +453,6 @@ class RecordingMaster : public MasterControl {
 };
 
 // ---------------------------------------------------------------------------------------------
-// HTTP client
-
-std::string Encode(const Pairs& params) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
-
-struct Reply {
-  int status = 0;
-  std::string body;
-  json j;  // parsed body, null when not JSON
-  std::vector<std::string> set_cookies;
-  std::string content_type;
-  int code() const { return j.value("code", -1); }
-  std::string msg() const { return j.value("msg", ""); }
-  const json& data() const { return j.at("data"); }
-};
-
-Reply Exchange(int port, http::request<http::string_body> req) {
-  boost::asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-  req.set(http::field::host, "127.0.0.1");
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  http::read(stream, buf, res);
-  if (res.result() == http::status::continue_) {  // interim answer to Expect: 100-continue
-    res = {};
-    http::read(stream, buf, res);
-  }
-  Reply r;
-  r.status = static_cast<int>(res.result_int());
-  r.body = res.body();
-  r.j = json::parse(r.body, nullptr, false);
-  if (r.j.is_discarded()) r.j = nullptr;
-  for (const auto& f : res)
-    if (f.name() == http::field::set_cookie) r.set_cookies.emplace_back(f.value());
-  r.content_type = std::string(res[http::field::content_type]);
-  beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  return r;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Fixture
 
 constexpr const char* kBase = "/dolphinscheduler";
@@ -545,20 +485,8 @@ class ApiServerTest : public ::testing::Test {
 
   Reply Send(const std::string& method, const std::string& path, const Pairs& params = {},
              const Pairs& headers = {}, bool with_session = true) {
-    http::request<http::string_body> req;
-    req.method_string(method);
-    req.version(11);
-    std::string target = kBase + path;
-    if (method == "GET") {
-      if (!params.empty()) target += "?" + Encode(params);
-    } else if (!params.empty()) {
-      req.set(http::field::content_type, "application/x-www-form-urlencoded");
-      req.body() = Encode(params);
-    }
-    req.target(target);
-    if (with_session && !session_.empty()) req.set("sessionId", session_);
-    for (const auto& [k, v] : headers) req.set(k, v);
-    return Exchange(server_->port(), std::move(req));
+    return apitest::Send(server_->port(), with_session ? session_ : "", method, path, params,
+                         headers);
   }
   Reply Get(const std::string& path, const Pairs& params = {}) { return Send("GET", path, params); }
   Reply Post(const std::string& path, const Pairs& params = {}) {

@@ -5,29 +5,22 @@
 // Each route has its success and its main refusals, and a refused request changes nothing.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
-#include "api/api_server.h"
+#include "api/api_test_support.h"
 #include "master/engine.h"
 #include "model/states.h"
-#include "storage/sql/sql_store.h"
 
 namespace dsched::api {
 namespace {
 
 using nlohmann::json;
-namespace beast = boost::beast;
 namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-using Pairs = std::vector<std::pair<std::string, std::string>>;
+using apitest::Pairs;
+using apitest::Reply;
 
 // Records dispatches; the test answers with events.
 class ScriptedWorker : public WorkerClient {
@@ -49,111 +42,42 @@ class ScriptedWorker : public WorkerClient {
   std::vector<TaskDispatch> dispatched_;
 };
 
-std::string Encode(const Pairs& params) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char ch : *s) {
-        if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-          out += static_cast<char>(ch);
-        } else {
-          out += '%';
-          out += kHex[ch >> 4];
-          out += kHex[ch & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
-
-struct Reply {
-  std::string body;
-  json j;
-  std::string disposition;
-  int code() const { return j.is_object() ? j.value("code", -1) : -1; }
-  const json& data() const { return j.at("data"); }
-};
-
 constexpr int64_t kA = 13412700000001, kB = 13412700000002;
 
-class DefinitionRoutesTest : public testing::Test {
+class DefinitionRoutesTest : public apitest::SqliteApiTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dsched-defroutes-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    DbOptions db;
-    db.sqlite_path = dir_ + "/dsched.db";
-    db.pool_size = 2;
-    auto s = SqlStore::Open(db, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(EnsureAdminUser(*store_, clock_).ok());
+  DefinitionRoutesTest() : SqliteApiTest("dsched-defroutes") {}
+  // The master is a real engine on the same store, answered by the scripted worker.
+  void AddDeps(ApiDeps& deps) override {
     EngineOptions eo;
     eo.epoch = 1;
     eo.log_base = dir_ + "/logs";
     engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
     engine_->SetWorker(&worker_);
     ASSERT_TRUE(engine_->Start().ok());
-    ASSERT_TRUE(cfg_.Set("api.port", "0").ok());
-    ApiDeps deps;
-    deps.defs = store_.get();
-    deps.instances = store_.get();
-    deps.users = store_.get();
     deps.master = engine_.get();
-    deps.clock = &clock_;
-    deps.codes = &codes_;
-    auto api = ApiServer::Create(cfg_, deps);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    server_ = std::move(*api);
-    Reply login =
-        Send("POST", "/login", {{"userName", "admin"}, {"userPassword", "dolphinscheduler123"}});
-    ASSERT_EQ(login.code(), 0) << login.body;
-    session_ = login.data().at("sessionId");
+  }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SqliteApiTest::SetUp());
     p1_ = CreateProject("p1");
     p2_ = CreateProject("p2");
   }
   void TearDown() override {
     server_.reset();
     engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    SqliteApiTest::TearDown();
   }
 
   Reply Raw(const std::string& method, const std::string& target, const std::string& ctype,
             const std::string& body) {
-    boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.connect(resolver.resolve("127.0.0.1", std::to_string(server_->port())));
     http::request<http::string_body> req;
     req.method_string(method);
     req.version(11);
     req.target("/dolphinscheduler" + target);
-    req.set(http::field::host, "127.0.0.1");
     if (!session_.empty()) req.set("sessionId", session_);
     if (!ctype.empty()) req.set(http::field::content_type, ctype);
     req.body() = body;
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    Reply r;
-    r.body = res.body();
-    r.j = json::parse(r.body, nullptr, false);
-    r.disposition = std::string(res["Content-Disposition"]);
-    beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return r;
-  }
-  Reply Send(const std::string& method, const std::string& path, const Pairs& params = {}) {
-    if (method == "GET" || params.empty())
-      return Raw(method, params.empty() ? path : path + "?" + Encode(params), "", "");
-    return Raw(method, path, "application/x-www-form-urlencoded", Encode(params));
+    return apitest::Exchange(server_->port(), std::move(req));
   }
   Reply Import(int64_t pc, const std::string& file) {
     const std::string b = "----dschedboundary7MA4YWxkTrZu0gW";
@@ -277,14 +201,8 @@ class DefinitionRoutesTest : public testing::Test {
     return {};
   }
 
-  FakeClock clock_;
-  CodeGenerator codes_{clock_};
   ScriptedWorker worker_;
-  Config cfg_;
-  std::string dir_, session_;
-  std::unique_ptr<SqlStore> store_;
   std::unique_ptr<Engine> engine_;
-  std::unique_ptr<ApiServer> server_;
   int64_t p1_ = 0, p2_ = 0;
 };
 

@@ -3,132 +3,33 @@
 // nothing stored, the online rule over sub-workflows, and a workflow taking its schedule
 // offline with it.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
 
-#include "api/api_server.h"
-#include "storage/sql/sql_store.h"
+#include "api/api_test_support.h"
 
 namespace dsched::api {
 namespace {
 
 using nlohmann::json;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-using Pairs = std::vector<std::pair<std::string, std::string>>;
+using apitest::Pairs;
+using apitest::Reply;
 
-std::string Encode(const Pairs& params) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : params) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
-
-struct Reply {
-  json j;
-  std::string body;
-  int code() const { return j.is_object() ? j.value("code", -1) : -1; }
-  std::string msg() const { return j.is_object() ? j.value("msg", "") : ""; }
-  const json& data() const { return j.at("data"); }
-};
-
-class RecordingMaster : public MasterControl {
- public:
-  void WakeCommands() override {}
-  Status Execute(int64_t, ExecuteType) override { return Status::Ok(); }
-  // Not marked override: they join MasterControl in a parallel change.
-  Status ForceTaskSuccess(int64_t) { return Status::Ok(); }
-  Status ExecuteTask(int64_t, const std::vector<int64_t>&, TaskDependType) { return Status::Ok(); }
-};
-
-class ScheduleApiTest : public testing::Test {
+class ScheduleApiTest : public apitest::SqliteApiTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dsched-sched-api-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    DbOptions o;
-    o.type = DbType::kSqlite;
-    o.sqlite_path = dir_ + "/db.sqlite";
-    o.pool_size = 2;
-    auto s = SqlStore::Open(o, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(EnsureAdminUser(*store_, clock_).ok());
-    ASSERT_TRUE(cfg_.Set("api.port", "0").ok());
-    ApiDeps deps;
-    deps.defs = store_.get();
-    deps.instances = store_.get();
-    deps.users = store_.get();
+  ScheduleApiTest() : SqliteApiTest("dsched-sched-api") {}
+  void AddDeps(ApiDeps& deps) override {
     deps.master = &master_;
-    deps.clock = &clock_;
-    deps.codes = &codes_;
     deps.schedules = store_.get();
     deps.schedules_changed = [this] { ++changes_; };
-    auto server = ApiServer::Create(cfg_, deps);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    Reply login =
-        Send("POST", "/login", {{"userName", "admin"}, {"userPassword", "dolphinscheduler123"}});
-    ASSERT_EQ(login.code(), 0) << login.body;
-    session_ = login.data().at("sessionId").get<std::string>();
+  }
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(SqliteApiTest::SetUp());
     Reply p = Send("POST", "/projects", {{"projectName", "p1"}});
     ASSERT_EQ(p.code(), 0) << p.body;
     pc_ = p.data().at("code").get<int64_t>();
   }
-  void TearDown() override {
-    server_.reset();
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
-  }
 
-  Reply Send(const std::string& method, const std::string& path, const Pairs& params = {}) {
-    http::request<http::string_body> req;
-    req.method_string(method);
-    req.version(11);
-    std::string target = "/dolphinscheduler" + path;
-    if (method == "GET" || method == "DELETE") {
-      if (!params.empty()) target += "?" + Encode(params);
-    } else if (!params.empty()) {
-      req.set(http::field::content_type, "application/x-www-form-urlencoded");
-      req.body() = Encode(params);
-    }
-    req.target(target);
-    if (!session_.empty()) req.set("sessionId", session_);
-    req.set(http::field::host, "127.0.0.1");
-    req.prepare_payload();
-    boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.connect(resolver.resolve("127.0.0.1", std::to_string(server_->port())));
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    Reply r;
-    r.body = res.body();
-    r.j = json::parse(r.body, nullptr, false);
-    return r;
-  }
   std::string Sc(const std::string& rest = "") {
     return "/projects/" + std::to_string(pc_) + "/schedules" + rest;
   }
@@ -184,14 +85,7 @@ class ScheduleApiTest : public testing::Test {
     return r.data().at("total").get<int64_t>();
   }
 
-  FakeClock clock_;  // 2026-01-01 00:00:00 UTC
-  CodeGenerator codes_{clock_};
-  RecordingMaster master_;
-  Config cfg_;
-  std::string dir_;
-  std::unique_ptr<SqlStore> store_;
-  std::unique_ptr<ApiServer> server_;
-  std::string session_;
+  apitest::NoMaster master_;
   int64_t pc_ = 0;
   std::atomic<int> changes_{0};
   int64_t next_task_ = 5001;

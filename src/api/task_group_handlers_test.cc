@@ -3,124 +3,34 @@
 // changes nothing.
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
-
-#include "api/api_server.h"
+#include "api/api_test_support.h"
 #include "common/ids.h"
-#include "storage/sql/sql_store.h"
 #include "storage/sql/test_databases.h"
 
 namespace dsched::api {
 namespace {
 
 using nlohmann::json;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-using Pairs = std::vector<std::pair<std::string, std::string>>;
+using apitest::Pairs;
+using apitest::Reply;
 
-std::string Encode(const Pairs& params) {
-  auto esc = [](const std::string& v) {
-    std::string out;
-    for (unsigned char ch : v) {
-      if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-        out += static_cast<char>(ch);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", ch);
-        out += buf;
-      }
-    }
-    return out;
-  };
-  std::string s;
-  for (const auto& [k, v] : params) s += (s.empty() ? "" : "&") + esc(k) + "=" + esc(v);
-  return s;
-}
-
-struct Reply {
-  int status = 0;
-  json j;
-  int code() const { return j.is_object() ? j.value("code", -1) : -1; }
-  std::string msg() const { return j.is_object() ? j.value("msg", "") : ""; }
-  const json& data() const { return j.at("data"); }
-};
-
-class TaskGroupApiTest : public ::testing::Test {
+class TaskGroupApiTest : public apitest::SqliteApiTest {
  protected:
+  TaskGroupApiTest() : SqliteApiTest("dsched-tgapi") {}
+  void AddDeps(ApiDeps& deps) override { deps.task_groups = store_.get(); }
   void SetUp() override {
-    char tmpl[] = "/tmp/dsched-tgapi-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    DbOptions db;
-    db.type = DbType::kSqlite;
-    db.sqlite_path = dir_ + "/db.sqlite";
-    db.pool_size = 2;
-    auto s = SqlStore::Open(db, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    ASSERT_TRUE(EnsureAdminUser(*store_, clock_).ok());
-    ASSERT_TRUE(cfg_.Set("api.port", "0").ok());
-    ApiDeps deps;
-    deps.defs = store_.get();
-    deps.instances = store_.get();
-    deps.users = store_.get();
-    deps.clock = &clock_;
-    deps.codes = &codes_;
-    deps.task_groups = store_.get();
-    auto server = ApiServer::Create(cfg_, deps);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    Reply login = Send("POST", "/login",
-                       {{"userName", "admin"}, {"userPassword", "dolphinscheduler123"}});
-    ASSERT_EQ(login.code(), 0) << login.j.dump();
-    session_ = login.data().at("sessionId").get<std::string>();
+    ASSERT_NO_FATAL_FAILURE(SqliteApiTest::SetUp());
     Project p;
     p.code = 77;
     p.name = "p";
     p.user_id = 1;
     ASSERT_TRUE(store_->CreateProject(p).ok());
   }
-  void TearDown() override {
-    server_.reset();
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
-  }
 
   Reply Send(const std::string& method, const std::string& path, const Pairs& params = {},
              bool with_session = true) {
-    boost::asio::io_context ioc;
-    tcp::resolver resolver(ioc);
-    beast::tcp_stream stream(ioc);
-    stream.connect(resolver.resolve("127.0.0.1", std::to_string(server_->port())));
-    http::request<http::string_body> req;
-    req.method_string(method);
-    req.version(11);
-    std::string target = "/dolphinscheduler" + path;
-    if (method == "GET") {
-      if (!params.empty()) target += "?" + Encode(params);
-    } else {
-      req.set(http::field::content_type, "application/x-www-form-urlencoded");
-      req.body() = Encode(params);
-    }
-    req.target(target);
-    req.set(http::field::host, "127.0.0.1");
-    if (with_session && !session_.empty()) req.set("sessionId", session_);
-    req.prepare_payload();
-    http::write(stream, req);
-    beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(stream, buf, res);
-    Reply r;
-    r.status = static_cast<int>(res.result_int());
-    r.j = json::parse(res.body(), nullptr, false);
-    beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return r;
+    return apitest::Send(server_->port(), with_session ? session_ : "", method, path, params);
   }
   Reply Get(const std::string& path, const Pairs& p = {}) { return Send("GET", path, p); }
   Reply Post(const std::string& path, const Pairs& p = {}) { return Send("POST", path, p); }
@@ -137,14 +47,6 @@ class TaskGroupApiTest : public ::testing::Test {
     auto all = store_->ListTaskGroups({}, {0, 100});
     return all.ok() ? all->total : -1;
   }
-
-  FakeClock clock_;
-  CodeGenerator codes_{clock_};
-  Config cfg_;
-  std::string dir_;
-  std::unique_ptr<SqlStore> store_;
-  std::unique_ptr<ApiServer> server_;
-  std::string session_;
 };
 
 TEST_F(TaskGroupApiTest, CreateAnswersTheGroupAndValidates) {
