@@ -23,28 +23,6 @@ namespace {
 // The states in which nothing runs (model/states.h IsFinal): PAUSE, STOP, FAILURE, SUCCESS.
 constexpr const char* kFinished = "state IN (3, 5, 6, 7)";
 
-// A row of t_ds_process_definition or of its _log table, without the DAG.
-WorkflowDefinition VersionFromRow(const soci::row& r) {
-  WorkflowDefinition d;
-  d.id = I(r, "id");
-  d.code = I(r, "code");
-  d.name = S(r, "name");
-  d.version = static_cast<int>(I(r, "version"));
-  d.description = S(r, "description");
-  d.project_code = I(r, "project_code");
-  d.release_state = static_cast<ReleaseState>(I(r, "release_state"));
-  auto gp = PropertiesFromText(S(r, "global_params"), "globalParams");
-  if (gp.ok()) d.global_params = *std::move(gp);
-  d.locations = S(r, "locations");
-  d.timeout = static_cast<int>(I(r, "timeout"));
-  d.execution_type = static_cast<ExecutionType>(I(r, "execution_type"));
-  d.warning_group_id = I(r, "warning_group_id");
-  d.user_id = I(r, "user_id");
-  d.create_time = I(r, "create_time");
-  d.update_time = I(r, "update_time");
-  return d;
-}
-
 }  // namespace
 
 StatusOr<PageResult<WorkflowDefinition>> SqlStore::ListWorkflowVersions(int64_t code, Page page) {
@@ -61,7 +39,7 @@ StatusOr<PageResult<WorkflowDefinition>> SqlStore::ListWorkflowVersions(int64_t 
         *sql,
         "SELECT * FROM t_ds_process_definition_log WHERE code = :c ORDER BY version DESC "
         "LIMIT :l OFFSET :o",
-        VersionFromRow, c, lim, off);
+        DefinitionFromRow, c, lim, off);
     return out;
   } catch (const std::exception& e) {
     return Fail(*sql, e, "list workflow versions");
@@ -73,12 +51,12 @@ StatusOr<WorkflowDefinition> SqlStore::SwitchWorkflowVersion(int64_t code, int v
   try {
     long long c = code, v = version;
     auto current = Query<WorkflowDefinition>(
-        *writer_, "SELECT * FROM t_ds_process_definition WHERE code = :c", VersionFromRow, c);
+        *writer_, "SELECT * FROM t_ds_process_definition WHERE code = :c", DefinitionFromRow, c);
     if (current.empty())
       return NotFound("process definition " + std::to_string(code) + " does not exist");
     auto target = Query<WorkflowDefinition>(
         *writer_, "SELECT * FROM t_ds_process_definition_log WHERE code = :c AND version = :v",
-        VersionFromRow, c, v);
+        DefinitionFromRow, c, v);
     if (target.empty())
       return NotFound("process definition " + std::to_string(code) + " version " +
                       std::to_string(version) + " does not exist");

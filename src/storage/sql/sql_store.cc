@@ -39,27 +39,6 @@ Project ProjectFromRow(const soci::row& r) {
   return p;
 }
 
-WorkflowDefinition DefinitionFromRow(const soci::row& r) {
-  WorkflowDefinition d;
-  d.id = I(r, "id");
-  d.code = I(r, "code");
-  d.name = S(r, "name");
-  d.version = static_cast<int>(I(r, "version"));
-  d.description = S(r, "description");
-  d.project_code = I(r, "project_code");
-  d.release_state = static_cast<ReleaseState>(I(r, "release_state"));
-  auto gp = PropertiesFromText(S(r, "global_params"), "globalParams");
-  if (gp.ok()) d.global_params = *gp;
-  d.locations = S(r, "locations");
-  d.timeout = static_cast<int>(I(r, "timeout"));
-  d.execution_type = static_cast<ExecutionType>(I(r, "execution_type"));
-  d.warning_group_id = I(r, "warning_group_id");
-  d.user_id = I(r, "user_id");
-  d.create_time = I(r, "create_time");
-  d.update_time = I(r, "update_time");
-  return d;
-}
-
 constexpr const char* kWiColumns =
     "name, process_definition_code, process_definition_version, project_code, state, "
     "state_history, recovery, start_time, end_time, run_times, host, owner_epoch, command_type, "
@@ -302,6 +281,32 @@ void InsertWorkflowInstance(soci::session& sql, DbType type, WorkflowInstance& w
 }
 
 }  // namespace
+
+namespace sql_internal {
+
+// Shared with definition_versions_store.cc: the _log table has the same columns.
+WorkflowDefinition DefinitionFromRow(const soci::row& r) {
+  WorkflowDefinition d;
+  d.id = I(r, "id");
+  d.code = I(r, "code");
+  d.name = S(r, "name");
+  d.version = static_cast<int>(I(r, "version"));
+  d.description = S(r, "description");
+  d.project_code = I(r, "project_code");
+  d.release_state = static_cast<ReleaseState>(I(r, "release_state"));
+  auto gp = PropertiesFromText(S(r, "global_params"), "globalParams");
+  if (gp.ok()) d.global_params = *gp;
+  d.locations = S(r, "locations");
+  d.timeout = static_cast<int>(I(r, "timeout"));
+  d.execution_type = static_cast<ExecutionType>(I(r, "execution_type"));
+  d.warning_group_id = I(r, "warning_group_id");
+  d.user_id = I(r, "user_id");
+  d.create_time = I(r, "create_time");
+  d.update_time = I(r, "update_time");
+  return d;
+}
+
+}  // namespace sql_internal
 
 StatusOr<std::unique_ptr<SqlStore>> SqlStore::Open(const DbOptions& opts, const Clock& clock,
                                                    SchemaMode mode) {

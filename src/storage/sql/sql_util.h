@@ -229,6 +229,9 @@ class WriteTx {
   bool done_ = false;
 };
 
+// A row of t_ds_process_definition or of its _log table, without the DAG (sql_store.cc).
+WorkflowDefinition DefinitionFromRow(const soci::row& r);
+
 }  // namespace sql_internal
 
 // A reader connection borrowed from the pool for one call.
