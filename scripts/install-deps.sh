@@ -2,7 +2,9 @@
 # Installs the Debian packages dsched needs to build, test and benchmark, and only those that
 # are missing. Idempotent: a second run installs nothing. Needs root (or sudo) on Debian 12.
 # postgresql-15 and mariadb-server are test servers: the database tests start throwaway
-# instances on loopback (tests/db/services.sh); apt's own instances are never used.
+# instances on loopback (tests/db/services.sh); apt's own instances are never used. zookeeper
+# (with Java) is a test server too (tests/registry/run_zk_tests.sh); libzookeeper-mt-dev is the
+# ZooKeeper client of cluster mode.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +14,8 @@ PACKAGES=(
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libsodium-dev libgtest-dev libgmock-dev libbenchmark-dev
   curl python3 wrk
+  libcurl4-openssl-dev python3-aiosmtpd
+  libzookeeper-mt-dev zookeeper default-jre-headless
 )
 
 missing=()

@@ -45,6 +45,24 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"scheduler.refresh_s", "int", "60",
        "the cron firer re-reads the online schedules this often, besides at once when a schedule "
        "route changes one"},
+      // Cluster services (not standalone, which keeps its in-process registry). Names and
+      // defaults are DolphinScheduler's registry keys.
+      {"registry.type", "string", "zookeeper",
+       "registry of the cluster services: zookeeper, or memory (all in one process: tests)"},
+      {"registry.zookeeper.connect-string", "string", "localhost:2181",
+       "ZooKeeper servers, host:port[,host:port...]"},
+      {"registry.zookeeper.namespace", "string", "dolphinscheduler",
+       "root node of every registry path (/dolphinscheduler/nodes/master/<host:port> ...)"},
+      {"registry.zookeeper.session-timeout", "duration", "60s",
+       "a server that stops answering for this long loses its registration and its locks"},
+      {"registry.zookeeper.connection-timeout", "duration", "15s",
+       "give up connecting to ZooKeeper at start after this long"},
+      {"registry.zookeeper.retry-policy.base-sleep-time", "duration", "60ms",
+       "first pause before retrying a registry call that lost its connection (doubles each time)"},
+      {"registry.zookeeper.retry-policy.max-sleep", "duration", "300ms",
+       "longest pause between two retries of a registry call"},
+      {"registry.zookeeper.retry-policy.max-retries", "int", "5",
+       "retries of a registry call that lost its connection before it fails"},
   };
   return kKeys;
 }
@@ -60,6 +78,19 @@ std::string Trim(const std::string& s) {
   if (b == std::string::npos) return "";
   size_t e = s.find_last_not_of(" \t\r\n");
   return s.substr(b, e - b + 1);
+}
+// Digits then an optional unit ms, s or m (a bare number is milliseconds, as in Spring's
+// durations that DolphinScheduler's keys use); -1 when malformed.
+int64_t ParseDurationMs(const std::string& v) {
+  size_t i = 0;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+  if (i == 0 || i > 12) return -1;
+  int64_t n = std::stoll(v.substr(0, i));
+  std::string unit = v.substr(i);
+  if (unit.empty() || unit == "ms") return n;
+  if (unit == "s") return n * 1000;
+  if (unit == "m") return n * 60000;
+  return -1;
 }
 std::string EnvName(const char* key) {
   std::string n = "DSCHED_";
@@ -84,6 +115,10 @@ Status Config::Set(const std::string& key, const std::string& value) {
   } else if (std::strcmp(k->type, "bool") == 0) {
     if (value != "true" && value != "false")
       return InvalidArgument("config key '" + key + "' wants true or false, got '" + value + "'");
+  } else if (std::strcmp(k->type, "duration") == 0) {
+    if (ParseDurationMs(value) < 0)
+      return InvalidArgument("config key '" + key + "' wants a duration like 300ms, 60s or 2m, " +
+                             "got '" + value + "'");
   }
   values_[key] = value;
   return Status::Ok();
@@ -147,5 +182,9 @@ std::string Config::GetString(const std::string& key) const {
 int64_t Config::GetInt(const std::string& key) const { return std::stoll(GetString(key)); }
 
 bool Config::GetBool(const std::string& key) const { return GetString(key) == "true"; }
+
+int64_t Config::GetDurationMs(const std::string& key) const {
+  return ParseDurationMs(GetString(key));
+}
 
 }  // namespace dsched

@@ -4,10 +4,14 @@
 // in-process one below. Thread-safe.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +28,16 @@ struct NodeInfo {
   std::string heartbeat;   // JSON: host, port, pid, cpu, memory, state NORMAL/BUSY, groups ...
 };
 
+// A registry lock held by its creator. Release (or destruction) lets the next taker in; a
+// ZooKeeper lock is also released when its client's session ends. Thread-compatible.
+class RegistryLock {
+ public:
+  virtual ~RegistryLock() = default;
+  // Idempotent. An error says the release could not be done now (registry unreachable); the
+  // registry finishes it by itself (at reconnection, or with the session), never leaving it held.
+  virtual Status Release() = 0;
+};
+
 class Registry {
  public:
   virtual ~Registry() = default;
@@ -38,7 +52,22 @@ class Registry {
   virtual std::vector<NodeInfo> List(NodeType type) = 0;
   // Called (on the registry's thread, keep it short) when a node of `type` goes away.
   virtual void OnNodeRemoved(NodeType type, std::function<void(const NodeInfo&)> fn) = 0;
+
+  // Like List, but says when the registry could not be read instead of answering "nobody".
+  virtual StatusOr<std::vector<NodeInfo>> TryList(NodeType type) { return List(type); }
+
+  // Takes the lock `name` (letters, digits, '.', '_', '-'), waiting up to `wait` for its holder
+  // to release it or to lose its session; wait 0 tries once. Not re-entrant: a second Lock of a
+  // held name waits like any other taker. FailedPrecondition when still held by another after
+  // `wait`; InvalidArgument on a bad name; Unavailable when the registry cannot be reached.
+  virtual StatusOr<std::unique_ptr<RegistryLock>> Lock(const std::string& name,
+                                                       std::chrono::milliseconds wait) {
+    return FailedPrecondition("this registry has no locks");
+  }
 };
+
+// Lock names are single path segments: [A-Za-z0-9._-]+, not "." or "..".
+Status ValidateLockName(const std::string& name);
 
 // In-process registry with session expiry on demand (for failover tests).
 class InMemoryRegistry final : public Registry {
@@ -58,7 +87,20 @@ class InMemoryRegistry final : public Registry {
   // Ends a node's session as if it had stopped answering: watchers hear of it.
   void ExpireSession(NodeType type, const std::string& address);
 
+  // Locks of one process (there are no sessions to lose: a lock is held until released).
+  StatusOr<std::unique_ptr<RegistryLock>> Lock(const std::string& name,
+                                               std::chrono::milliseconds wait) override;
+
  private:
+  // Shared with the lock handles, so that a handle may outlive the registry.
+  struct LockTable {
+    std::mutex mu;
+    std::condition_variable released;
+    std::set<std::string> held;
+  };
+  class InMemoryLock;
+  std::shared_ptr<LockTable> locks_ = std::make_shared<LockTable>();
+
   std::mutex mu_;
   int64_t last_epoch_;
   std::map<std::pair<NodeType, std::string>, NodeInfo> nodes_;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 namespace dsched {
 namespace {
 
@@ -30,6 +33,50 @@ TEST(InMemoryRegistryTest, ExpiryNotifiesWatchersOnceAndFreesTheAddress) {
   EXPECT_FALSE(reg.Heartbeat(NodeType::kWorker, "w:1", "{}").ok());
   auto again = reg.Register(NodeType::kWorker, "w:1", "{}");
   EXPECT_TRUE(again.ok());
+}
+
+TEST(InMemoryRegistryTest, LockIsHeldByOneTakerUntilReleased) {
+  using std::chrono::milliseconds;
+  InMemoryRegistry reg;
+  EXPECT_EQ(reg.Lock("a/b", milliseconds(0)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(reg.Lock("", milliseconds(0)).status().code(), StatusCode::kInvalidArgument);
+  auto a = reg.Lock("alert", milliseconds(0));
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(reg.Lock("alert", milliseconds(0)).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reg.Lock("alert", milliseconds(50)).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(reg.Lock("other", milliseconds(0)).ok()) << "locks are per name";
+
+  // A waiter gets it once the holder releases (the deadline is only a bound, never reached).
+  std::atomic<bool> got{false};
+  std::thread waiter([&] {
+    auto b = reg.Lock("alert", std::chrono::minutes(1));
+    EXPECT_TRUE(b.ok());
+    got = b.ok();
+  });
+  EXPECT_FALSE(got);
+  ASSERT_TRUE((*a)->Release().ok());
+  EXPECT_TRUE((*a)->Release().ok()) << "idempotent";
+  waiter.join();
+  EXPECT_TRUE(got);
+  // The waiter's handle died with its thread: released.
+  auto again = reg.Lock("alert", milliseconds(0));
+  EXPECT_TRUE(again.ok());
+
+  // A handle may outlive its registry.
+  auto outliving = std::make_unique<InMemoryRegistry>();
+  auto h = outliving->Lock("x", milliseconds(0));
+  ASSERT_TRUE(h.ok());
+  outliving.reset();
+  EXPECT_TRUE((*h)->Release().ok());
+}
+
+TEST(InMemoryRegistryTest, TryListIsList) {
+  InMemoryRegistry reg;
+  ASSERT_TRUE(reg.Register(NodeType::kAlertServer, "a:1", "{}").ok());
+  auto l = reg.TryList(NodeType::kAlertServer);
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->size(), 1u);
+  EXPECT_EQ((*l)[0].address, "a:1");
 }
 
 }  // namespace

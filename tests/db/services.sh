@@ -103,7 +103,47 @@ maria_reset() {
     "DROP DATABASE IF EXISTS ds; CREATE DATABASE ds CHARACTER SET utf8mb4;"
 }
 
+# zk_start: a throwaway ZooKeeper (standalone, reference/deps.md) on loopback; after it ZK_PORT
+# and ZK_CONNECT (127.0.0.1:$ZK_PORT). tickTime 2000 ms: sessions of 4 s to 40 s. Needs the
+# zookeeper and default-jre-headless packages (svc_have_zookeeper), not root.
+svc_have_zookeeper() { command -v java >/dev/null 2>&1 && [ -f /usr/share/java/zookeeper.jar ]; }
+zk_start() {
+  ZK_PORT=${ZK_PORT:-$(svc_free_port)}
+  mkdir -p "$SVC_ROOT/zk/data"
+  cat >"$SVC_ROOT/zk/zoo.cfg" <<CFG
+tickTime=2000
+dataDir=$SVC_ROOT/zk/data
+clientPort=$ZK_PORT
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,stat,mntr
+maxSessionTimeout=60000
+CFG
+  java -Xmx256m -Djava.net.preferIPv4Stack=true -cp "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar" \
+    org.apache.zookeeper.server.ZooKeeperServerMain "$SVC_ROOT/zk/zoo.cfg" >"$SVC_ROOT/zk/zk.out" 2>&1 &
+  echo $! >"$SVC_ROOT/zk/zk.pid"
+  # It answers ruok before it serves: wait for srvr to report the standalone mode.
+  local out=""
+  for _ in $(seq 1 120); do
+    out=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && echo srvr >&3 && cat <&3) 2>/dev/null || true)
+    [[ $out == *"Mode: standalone"* ]] && break
+    sleep 0.5
+  done
+  [[ $out == *"Mode: standalone"* ]] || { echo "zookeeper did not start:"; cat "$SVC_ROOT/zk/zk.out"; return 1; }
+  ZK_CONNECT="127.0.0.1:$ZK_PORT"
+}
+zk_stop() {
+  [ -f "$SVC_ROOT/zk/zk.pid" ] || return 0
+  local pid
+  pid=$(cat "$SVC_ROOT/zk/zk.pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$SVC_ROOT/zk/zk.pid"
+}
+
 svc_stop_all() {
+  zk_stop || true
   maria_stop || true
   pg_stop || true
   rm -rf "$SVC_ROOT"
