@@ -16,6 +16,7 @@ PACKAGES=(
   curl python3 wrk
   libcurl4-openssl-dev python3-aiosmtpd
   libzookeeper-mt-dev zookeeper default-jre-headless
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 )
 
 missing=()

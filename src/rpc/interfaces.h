@@ -61,6 +61,7 @@ struct TaskDispatch {
   bool timeout_kills = false; // FAILED or WARNFAILED
   bool dry_run = false;
   std::string worker_group = "default";
+  bool operator==(const TaskDispatch&) const = default;  // the RPC round-trip tests use it
 };
 
 enum class TaskEventType { kRunning, kFinished };
@@ -80,6 +81,7 @@ struct TaskEvent {
   std::string log_path;
   std::vector<Property> var_pool;  // kFinished: OUT params set by the task
   bool timed_out = false;
+  bool operator==(const TaskEvent&) const = default;  // the RPC round-trip tests use it
 };
 
 // Master -> worker. Thread-safe.

@@ -1,0 +1,323 @@
+#include "rpc/grpc/grpc_clients.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include "rpc/grpc/convert.h"
+
+namespace dsched {
+namespace {
+
+const char* GrpcCodeName(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::UNKNOWN:
+      return "UNKNOWN";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED:
+      return "ABORTED";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    case grpc::StatusCode::DATA_LOSS:
+      return "DATA_LOSS";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    default:
+      return "gRPC error";
+  }
+}
+
+void SetDeadline(grpc::ClientContext* ctx, int timeout_ms) {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeRpcChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetMaxSendMessageSize(kRpcMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(kRpcMaxMessageBytes);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+Status FromGrpc(const grpc::Status& s, const std::string& role, const std::string& target,
+                const char* method, int timeout_ms) {
+  const std::string peer = role + " " + target;
+  switch (s.error_code()) {
+    case grpc::StatusCode::OK:
+      return Status::Ok();
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Unavailable(peer + " did not answer " + method + " within " +
+                         std::to_string(timeout_ms) + " ms");
+    case grpc::StatusCode::UNAVAILABLE:
+      return Unavailable(peer + " unreachable for " + method + ": " + s.error_message());
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return InvalidArgument(peer + " refused " + method + ": " + s.error_message());
+    default:
+      return Internal(peer + " failed " + method + ": " + GrpcCodeName(s.error_code()) + " " +
+                      s.error_message());
+  }
+}
+
+// ---- GrpcWorkerClient ---------------------------------------------------------------------
+
+GrpcWorkerClient::GrpcWorkerClient(std::string target, RpcCallOptions opts)
+    : target_(std::move(target)),
+      opts_(opts),
+      stub_(rpc::WorkerService::NewStub(MakeRpcChannel(target_))) {}
+
+Status GrpcWorkerClient::Dispatch(const TaskDispatch& d) {
+  rpc::TaskDispatch req;
+  ToProto(d, &req);
+  rpc::StatusReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  DSCHED_RETURN_IF_ERROR(FromGrpc(stub_->Dispatch(&ctx, req, &reply), "worker", target_, "Dispatch",
+                                  opts_.timeout_ms));
+  return FromProto(reply);
+}
+
+Status GrpcWorkerClient::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) {
+  rpc::KillRequest req;
+  ToProto(KillArgs{task_instance_id, attempt, master_epoch}, &req);
+  rpc::StatusReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  DSCHED_RETURN_IF_ERROR(
+      FromGrpc(stub_->Kill(&ctx, req, &reply), "worker", target_, "Kill", opts_.timeout_ms));
+  return FromProto(reply);
+}
+
+Status GrpcWorkerClient::Reattach(const TaskDispatch& d) {
+  rpc::TaskDispatch req;
+  ToProto(d, &req);
+  rpc::StatusReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  DSCHED_RETURN_IF_ERROR(FromGrpc(stub_->Reattach(&ctx, req, &reply), "worker", target_, "Reattach",
+                                  opts_.timeout_ms));
+  return FromProto(reply);
+}
+
+// ---- GrpcMasterControl --------------------------------------------------------------------
+
+GrpcMasterControl::GrpcMasterControl(std::string target, RpcCallOptions opts)
+    : target_(std::move(target)),
+      opts_(opts),
+      stub_(rpc::MasterService::NewStub(MakeRpcChannel(target_))),
+      waker_([this] { WakeLoop(); }) {}
+
+GrpcMasterControl::~GrpcMasterControl() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    if (wake_in_flight_ != nullptr) wake_in_flight_->TryCancel();
+  }
+  cv_.notify_all();
+  waker_.join();
+}
+
+void GrpcMasterControl::WakeCommands() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_due_ = true;
+  }
+  cv_.notify_all();
+}
+
+void GrpcMasterControl::WakeLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || wake_due_; });
+    if (stop_) return;
+    wake_due_ = false;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, opts_.timeout_ms);
+    wake_in_flight_ = &ctx;
+    lock.unlock();
+    rpc::WakeCommandsReply reply;
+    const grpc::Status s = stub_->WakeCommands(&ctx, rpc::WakeCommandsRequest(), &reply);
+    lock.lock();
+    wake_in_flight_ = nullptr;
+    if (!s.ok() && !stop_) {
+      spdlog::warn("{} (the master's command scan picks the command up later)",
+                   FromGrpc(s, "master", target_, "WakeCommands", opts_.timeout_ms).message());
+    }
+  }
+}
+
+Status GrpcMasterControl::Execute(int64_t workflow_instance_id, ExecuteType type) {
+  rpc::ExecuteRequest req;
+  ToProto(ExecuteArgs{workflow_instance_id, type}, &req);
+  rpc::StatusReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  DSCHED_RETURN_IF_ERROR(
+      FromGrpc(stub_->Execute(&ctx, req, &reply), "master", target_, "Execute", opts_.timeout_ms));
+  return FromProto(reply);
+}
+
+Status GrpcMasterControl::ForceTaskSuccess(int64_t task_instance_id) {
+  rpc::ForceTaskSuccessRequest req;
+  ToProto(task_instance_id, &req);
+  rpc::StatusReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  DSCHED_RETURN_IF_ERROR(FromGrpc(stub_->ForceTaskSuccess(&ctx, req, &reply), "master", target_,
+                                  "ForceTaskSuccess", opts_.timeout_ms));
+  return FromProto(reply);
+}
+
+Status GrpcMasterControl::ExecuteTask(int64_t workflow_instance_id,
+                                      const std::vector<int64_t>& start_nodes,
+                                      TaskDependType mode) {
+  rpc::ExecuteTaskRequest req;
+  ToProto(ExecuteTaskArgs{workflow_instance_id, start_nodes, mode}, &req);
+  rpc::StatusReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  DSCHED_RETURN_IF_ERROR(FromGrpc(stub_->ExecuteTask(&ctx, req, &reply), "master", target_,
+                                  "ExecuteTask", opts_.timeout_ms));
+  return FromProto(reply);
+}
+
+// ---- GrpcTaskEventSink --------------------------------------------------------------------
+
+GrpcTaskEventSink::GrpcTaskEventSink(std::string master_target, EventSenderOptions opts)
+    : target_(std::move(master_target)),
+      opts_(opts),
+      stub_(rpc::MasterService::NewStub(MakeRpcChannel(target_))),
+      sender_([this] { Loop(); }) {}
+
+GrpcTaskEventSink::~GrpcTaskEventSink() { Stop(); }
+
+void GrpcTaskEventSink::OnTaskEvent(const TaskEvent& e) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    queue_.push_back(e);
+  }
+  cv_.notify_all();
+}
+
+void GrpcTaskEventSink::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    if (in_flight_ != nullptr) in_flight_->TryCancel();
+  }
+  cv_.notify_all();
+  if (sender_.joinable()) sender_.join();
+}
+
+size_t GrpcTaskEventSink::pending() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+int64_t GrpcTaskEventSink::failed_calls() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_calls_;
+}
+
+int64_t GrpcTaskEventSink::dropped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_;
+}
+
+void GrpcTaskEventSink::Loop() {
+  int backoff_ms = opts_.initial_backoff_ms;
+  size_t solo_left = 0;  // after a refused batch: events still to send one at a time
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+    if (stop_) return;
+    // Only this thread removes from the queue, so its first n events stay the ones sent.
+    const size_t limit =
+        solo_left > 0 ? 1 : std::min(queue_.size(), static_cast<size_t>(opts_.max_batch));
+    rpc::TaskEventBatch req;
+    size_t n = 0;
+    size_t bytes = 0;
+    for (; n < limit; ++n) {
+      rpc::TaskEvent m;
+      ToProto(queue_[n], &m);
+      const size_t size = m.ByteSizeLong() + 8;  // + the repeated field's tag and length
+      if (n > 0 && bytes + size > opts_.max_call_bytes) break;
+      bytes += size;
+      *req.add_events() = std::move(m);
+    }
+    if (bytes > opts_.max_call_bytes) {
+      const TaskEvent& e = queue_.front();
+      spdlog::error(
+          "dropping event of task instance {} attempt {}: {} bytes, more than {} a call "
+          "to master {} may carry",
+          e.task_instance_id, e.attempt, bytes, opts_.max_call_bytes, target_);
+      queue_.pop_front();
+      ++dropped_;
+      if (solo_left > 0) --solo_left;
+      continue;
+    }
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, opts_.timeout_ms);
+    // Waits for the channel to connect (up to the deadline) instead of failing at once while
+    // the master is down or restarting.
+    ctx.set_wait_for_ready(true);
+    in_flight_ = &ctx;
+    lock.unlock();
+    rpc::TaskEventAck ack;
+    const grpc::Status s = stub_->ReportTaskEvents(&ctx, req, &ack);
+    lock.lock();
+    in_flight_ = nullptr;
+    if (s.ok()) {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      if (solo_left > 0) --solo_left;
+      backoff_ms = opts_.initial_backoff_ms;
+      continue;
+    }
+    if (stop_) return;
+    const Status st = FromGrpc(s, "master", target_, "ReportTaskEvents", opts_.timeout_ms);
+    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      if (n > 1) {
+        solo_left = n;  // find the bad one without dropping the good ones
+      } else {
+        const TaskEvent& e = queue_.front();
+        spdlog::error("dropping event of task instance {} attempt {}: {}", e.task_instance_id,
+                      e.attempt, st.message());
+        queue_.pop_front();
+        ++dropped_;
+        if (solo_left > 0) --solo_left;
+      }
+      continue;
+    }
+    ++failed_calls_;
+    // One line per outage, not per retry.
+    if (backoff_ms == opts_.initial_backoff_ms) {
+      spdlog::warn("{}; {} events wait, retrying", st.message(), queue_.size());
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [this] { return stop_; });
+    if (stop_) return;
+    backoff_ms = std::min(backoff_ms * 2, opts_.max_backoff_ms);
+  }
+}
+
+}  // namespace dsched
