@@ -1068,7 +1068,8 @@ TEST_F(ApiServerTest, ComplementInsertsOneCommandPerDateInOrder) {
   for (const Bad& b : std::vector<Bad>{{"scheduleTime", "", range},
                                        {"runMode", "RUN_MODE_SOMETIMES", ok_range},
                                        {"executionOrder", "RANDOM", ok_range},
-                                       {"complementDependentMode", "ALL_DEPENDENT", ok_range},
+                                       {"complementDependentMode", "SOME_DEPENDENT", ok_range},
+                                       {"allLevelDependent", "maybe", ok_range},
                                        {"expectedParallelismNumber", "-1", ok_range}}) {
     Pairs form = {{"processDefinitionCode", std::to_string(code)},
                   {"execType", "COMPLEMENT_DATA"},
@@ -1079,6 +1080,18 @@ TEST_F(ApiServerTest, ComplementInsertsOneCommandPerDateInOrder) {
     EXPECT_NE(e.msg().find(b.field), std::string::npos) << e.msg();
   }
   EXPECT_EQ(instances_.commands().size(), before + 5) << "a refused backfill inserted commands";
+
+  // ALL_DEPENDENT is accepted; with no workflow depending on this one it backfills it alone.
+  r = Post(start, {{"processDefinitionCode", std::to_string(code)},
+                   {"execType", "COMPLEMENT_DATA"},
+                   {"complementDependentMode", "ALL_DEPENDENT"},
+                   {"allLevelDependent", "true"},
+                   {"scheduleTime", ok_range}});
+  ASSERT_EQ(r.code(), 0) << r.msg();
+  cmds = instances_.commands();
+  ASSERT_EQ(cmds.size(), before + 6);
+  EXPECT_EQ(cmds[before + 5].definition_code, code);
+  EXPECT_EQ(FormatDateTime(cmds[before + 5].schedule_time), "2026-01-01 00:00:00");
 }
 
 TEST_F(ApiServerTest, OpenApiListsEveryRouteServed) {

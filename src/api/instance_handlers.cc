@@ -7,6 +7,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -14,6 +15,9 @@
 #include <sstream>
 #include <unordered_map>
 
+#include <spdlog/spdlog.h>
+
+#include "api/complement_dependents.h"
 #include "api/handlers.h"
 #include "common/time_format.h"
 #include "cron/complement.h"
@@ -39,20 +43,30 @@ std::string_view Trim(std::string_view s) {
 // instances reads every index entry (100,000 of them: ~10 ms on SQLite, the whole cost of the
 // page), and the list is the most polled route: the UI asks again every 9 s per open page.
 // Totals under kExactBelow are always counted afresh, so small lists (and tests) are exact; a
-// large one's pager may lag the rows by up to kTtlMs, the rows themselves are always fresh.
+// large one's pager may lag the rows by about kTtlMs, the rows themselves are always fresh.
+// When a total expires, one request counts it again while the others keep showing the old one
+// (a count at once on every thread made the slowest hundredth of requests ten times slower).
 // Keyed by store and filter. Thread-safe.
 class TotalCache {
  public:
   static constexpr int64_t kExactBelow = 10000;
   static constexpr int64_t kTtlMs = 1000;
+  // A counter that has not answered by then (failed, say) hands the count to the next request.
+  static constexpr int64_t kCountingMaxMs = 5000;
   static constexpr size_t kMaxEntries = 4096;
 
+  // The total to show, or nullopt: the caller counts, then calls Put.
   std::optional<int64_t> Get(const std::string& key, int64_t now_ms) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = totals_.find(key);
-    if (it == totals_.end() || now_ms - it->second.at_ms >= kTtlMs || now_ms < it->second.at_ms)
-      return std::nullopt;
-    return it->second.total;
+    if (it == totals_.end()) return std::nullopt;
+    Entry& e = it->second;
+    if (now_ms >= e.at_ms && now_ms - e.at_ms < kTtlMs) return e.total;
+    if (e.counting_since_ms != 0 && now_ms >= e.counting_since_ms &&
+        now_ms - e.counting_since_ms < kCountingMaxMs)
+      return e.total;  // another request is counting it afresh
+    e.counting_since_ms = now_ms == 0 ? 1 : now_ms;
+    return std::nullopt;
   }
   void Put(const std::string& key, int64_t total, int64_t now_ms) {
     std::lock_guard<std::mutex> l(mu_);
@@ -61,7 +75,7 @@ class TotalCache {
       return;
     }
     if (totals_.size() >= kMaxEntries) totals_.clear();
-    totals_[key] = {total, now_ms};
+    totals_[key] = {total, now_ms, 0};
   }
   // After deletes through this API: the next page counts again.
   void Forget() {
@@ -73,6 +87,7 @@ class TotalCache {
   struct Entry {
     int64_t total;
     int64_t at_ms;
+    int64_t counting_since_ms;  // 0: nobody is counting it
   };
   std::mutex mu_;
   std::unordered_map<std::string, Entry> totals_;
@@ -190,11 +205,13 @@ ApiOr<json> StartParams(const HttpRequest& req) {
 }
 
 // The business dates of a backfill from scheduleTime: {"complementStartDate",
-// "complementEndDate"} (every day of the range) or {"complementScheduleDateList": "d1,d2"};
-// the api-test's "start,end" form is a range too.
+// "complementEndDate"} (a range, whose dates `range` gives) or {"complementScheduleDateList":
+// "d1,d2"}; the api-test's "start,end" form is a range too.
 constexpr size_t kMaxComplementDates = 3660;  // ten years of days per request
 
-ApiOr<std::vector<int64_t>> ComplementDates(const HttpRequest& req) {
+using RangeDates = std::function<StatusOr<std::vector<int64_t>>(int64_t from, int64_t to)>;
+
+ApiOr<std::vector<int64_t>> ComplementDates(const HttpRequest& req, const RangeDates& range) {
   auto text = req.Param("scheduleTime");
   if (!text) return BadParam("scheduleTime", "is required for COMPLEMENT_DATA");
   auto parse = [](const std::string& field, std::string v) -> ApiOr<int64_t> {
@@ -237,8 +254,11 @@ ApiOr<std::vector<int64_t>> ComplementDates(const HttpRequest& req) {
   if (!from.ok()) return from.error();
   auto to = parse("scheduleTime.complementEndDate", end);
   if (!to.ok()) return to.error();
-  auto days = cron::DailyDates(from.value(), to.value(), kMaxComplementDates);
-  if (!days.ok()) return BadParam("scheduleTime", days.status().message());
+  auto days = range(from.value(), to.value());
+  if (!days.ok()) {
+    if (days.status().code() != StatusCode::kInvalidArgument) return FromStatus(days.status());
+    return BadParam("scheduleTime", days.status().message());
+  }
   return *days;
 }
 
@@ -253,6 +273,54 @@ constexpr ExecuteTypeName kExecuteTypes[] = {
     {"REPEAT_RUNNING", ExecuteType::kRepeatRunning},
     {"START_FAILURE_TASK_PROCESS", ExecuteType::kStartFailureTask},
 };
+
+// The dependents an ALL_DEPENDENT backfill of `root` also backfills (complement_dependents.h),
+// read from every project's current definitions. Those offline or in a project the user may
+// not write are left out and logged by name, the request still succeeding.
+ApiOr<std::vector<WorkflowDefinition>> BackfillDependents(const Call& c,
+                                                          const WorkflowDefinition& root,
+                                                          bool all_levels) {
+  constexpr int64_t kAll = std::numeric_limits<int32_t>::max();
+  auto projects = c.deps.defs->ListProjects("", Page{0, kAll});
+  if (!projects.ok()) return FromStatus(projects.status());
+  std::vector<WorkflowDefinition> defs;
+  for (const Project& p : projects->rows) {
+    auto listed = c.deps.defs->ListWorkflows(p.code, "", Page{0, kAll});
+    if (!listed.ok()) return FromStatus(listed.status());
+    for (const WorkflowDefinition& d : listed->rows) {
+      auto full = c.deps.defs->GetWorkflow(d.code);  // the listing has no tasks
+      if (!full.ok()) {
+        if (full.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
+        return FromStatus(full.status());
+      }
+      defs.push_back(*std::move(full));
+    }
+  }
+  std::vector<WorkflowDefinition> out;
+  std::string skipped;
+  for (int64_t code : DependentWorkflows(root.code, defs, all_levels)) {
+    auto it = std::find_if(defs.begin(), defs.end(),
+                           [&](const WorkflowDefinition& d) { return d.code == code; });
+    const char* why = nullptr;
+    if (it->release_state != ReleaseState::kOnline) {
+      why = "offline";
+    } else if (auto p = ProjectForUser(c, it->project_code, ProjectAccess::kWrite); !p.ok()) {
+      if (p.error().code != DsStatus::kUserNoOperationProjectPerm &&
+          p.error().code != DsStatus::kProjectNotFound)
+        return p.error();
+      why = "no write permission";
+    }
+    if (why) {
+      skipped += (skipped.empty() ? "" : ", ") + it->name + " (" + std::to_string(code) + ", " + why + ")";
+      continue;
+    }
+    out.push_back(*it);
+  }
+  if (!skipped.empty())
+    spdlog::info("backfill of workflow {} ({}) skips dependent workflows: {}", root.name,
+                 root.code, skipped);
+  return out;
+}
 
 }  // namespace
 
@@ -307,7 +375,21 @@ HttpResponse StartProcessInstance(const Call& c) {
   if (exec_type == CommandType::kComplementData) {
     // A backfill: one command per business date, in executionOrder; the master runs them one
     // at a time (RUN_MODE_SERIAL) or expectedParallelismNumber at a time (RUN_MODE_PARALLEL).
-    DSCHED_API_TRY(std::vector<int64_t> dates, ComplementDates(req));
+    // A range runs the fire times of the workflow's schedule inside it, in the schedule's
+    // zone, when it has one (online or not), else every day.
+    RangeDates range = [&](int64_t from, int64_t to) -> StatusOr<std::vector<int64_t>> {
+      if (c.deps.schedules) {
+        auto sched = c.deps.schedules->GetScheduleByDefinition(def_code);
+        if (sched.ok()) {
+          DSCHED_ASSIGN_OR_RETURN(auto expr, cron::CronExpression::Parse(sched->crontab));
+          DSCHED_ASSIGN_OR_RETURN(auto zone, cron::TimeZone::Load(sched->timezone_id));
+          return cron::CronDates(expr, zone, from, to, kMaxComplementDates);
+        }
+        if (sched.status().code() != StatusCode::kNotFound) return sched.status();
+      }
+      return cron::DailyDates(from, to, kMaxComplementDates);
+    };
+    DSCHED_API_TRY(std::vector<int64_t> dates, ComplementDates(req, range));
     std::string order = req.Param("executionOrder").value_or("DESC_ORDER");
     if (order != "DESC_ORDER" && order != "ASC_ORDER")
       return Fail(BadParam("executionOrder",
@@ -317,22 +399,46 @@ HttpResponse StartProcessInstance(const Call& c) {
       return Fail(BadParam(
           "runMode", "unknown value '" + mode + "', expected one of RUN_MODE_SERIAL|RUN_MODE_PARALLEL"));
     std::string dep_mode = req.Param("complementDependentMode").value_or("OFF_MODE");
-    if (dep_mode != "OFF_MODE")
+    if (dep_mode != "OFF_MODE" && dep_mode != "ALL_DEPENDENT")
       return Fail(BadParam("complementDependentMode",
-                           dep_mode == "ALL_DEPENDENT" ? "ALL_DEPENDENT is not supported yet"
-                                                       : "unknown value '" + dep_mode + "'"));
+                           "unknown value '" + dep_mode + "', expected one of OFF_MODE|ALL_DEPENDENT"));
+    std::string all_levels = req.Param("allLevelDependent").value_or("false");
+    if (all_levels != "true" && all_levels != "false")
+      return Fail(BadParam("allLevelDependent", "expected true or false, got '" + all_levels + "'"));
     DSCHED_API_TRY(int64_t parallelism, IntParam(req, "expectedParallelismNumber", 0));
     if (parallelism < 0) return Fail(BadParam("expectedParallelismNumber", "must not be negative"));
     dates = cron::OrderDates(std::move(dates), order == "DESC_ORDER");
     // 0 (or empty) means every date at once, as DolphinScheduler does.
     param["ComplementParallelism"] =
         mode == "RUN_MODE_SERIAL" ? 1 : (parallelism == 0 ? static_cast<int64_t>(dates.size()) : parallelism);
+    std::vector<WorkflowDefinition> dependents;
+    if (dep_mode == "ALL_DEPENDENT") {
+      DSCHED_API_TRY(dependents, BackfillDependents(c, *def, all_levels == "true"));
+    }
     cmd.command_type = CommandType::kComplementData;
     cmd.command_param = param.dump();
     for (int64_t date : dates) {
       cmd.schedule_time = date;
       auto id = c.deps.instances->InsertCommand(cmd);
       if (!id.ok()) return Fail(FromStatus(id.status()));
+    }
+    // Each dependent backfills the same dates after the workflow's, under the same trigger
+    // code: the master's parallelism then spans them all, and a serial run reaches a
+    // dependent's date only once the workflow's dates are done. The start nodes are tasks
+    // of the workflow, not of its dependents.
+    json dep_param = param;
+    dep_param["StartNodeList"] = json::array();
+    for (const WorkflowDefinition& d : dependents) {
+      Command dc = cmd;
+      dc.definition_code = d.code;
+      dc.definition_version = d.version;
+      dc.project_code = d.project_code;
+      dc.command_param = dep_param.dump();
+      for (int64_t date : dates) {
+        dc.schedule_time = date;
+        auto id = c.deps.instances->InsertCommand(dc);
+        if (!id.ok()) return Fail(FromStatus(id.status()));
+      }
     }
     if (c.deps.master) c.deps.master->WakeCommands();
     return Ok(cmd.trigger_code);

@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <map>
 
 #include "api/api_test_support.h"
+#include "common/time_format.h"
 
 namespace dsched::api {
 namespace {
@@ -279,6 +282,248 @@ TEST_F(ScheduleApiTest, WorkflowListShowsTheScheduleAndDeleteTakesItAlong) {
   ASSERT_EQ(del.code(), 0) << del.body;
   EXPECT_EQ(ListTotal(), 0);
   EXPECT_FALSE(store_->GetScheduleByDefinition(wf).ok());
+}
+
+// A backfill over a range runs the fire times of the workflow's schedule inside it, read in the
+// schedule's zone (issue 5); a workflow without a schedule runs every day of the range.
+TEST_F(ScheduleApiTest, BackfillOfAScheduledWorkflowRunsTheScheduleFireTimes) {
+  setenv("TZ", "UTC", 1);  // the range's dates are read in the server's zone
+  tzset();
+  int64_t scheduled = Workflow("scheduled");
+  int64_t daily = Workflow("daily");
+  ASSERT_EQ(Release(scheduled, "ONLINE").code(), 0);
+  ASSERT_EQ(Release(daily, "ONLINE").code(), 0);
+  // 06:00 and 18:00 in Shanghai: 22:00 and 10:00 UTC. Left offline: it still gives the dates.
+  ASSERT_EQ(Create(scheduled, Times("0 0 6,18 * * ? *", "Asia/Shanghai")).code(), 0);
+  const std::string start = "/projects/" + std::to_string(pc_) + "/executors/start-process-instance";
+  const std::string range =
+      R"({"complementStartDate":"2026-01-01 00:00:00","complementEndDate":"2026-01-02 12:00:00"})";
+  auto backfill = [&](int64_t code) {
+    return Send("POST", start,
+                {{"processDefinitionCode", std::to_string(code)},
+                 {"execType", "COMPLEMENT_DATA"},
+                 {"executionOrder", "ASC_ORDER"},
+                 {"scheduleTime", range}});
+  };
+  auto dates = [&](int64_t code) {
+    std::vector<std::string> out;
+    auto cmds = store_->ListCommands(1000);
+    EXPECT_TRUE(cmds.ok()) << cmds.status().ToString();
+    if (!cmds.ok()) return out;
+    for (const Command& c : *cmds) {
+      if (c.definition_code != code) continue;
+      EXPECT_EQ(c.command_type, CommandType::kComplementData);
+      out.push_back(FormatDateTime(c.schedule_time));
+    }
+    return out;
+  };
+  Reply r = backfill(scheduled);
+  ASSERT_EQ(r.code(), 0) << r.body;
+  EXPECT_EQ(dates(scheduled),
+            (std::vector<std::string>{"2026-01-01 10:00:00", "2026-01-01 22:00:00",
+                                      "2026-01-02 10:00:00"}));
+  r = backfill(daily);
+  ASSERT_EQ(r.code(), 0) << r.body;
+  EXPECT_EQ(dates(daily), (std::vector<std::string>{"2026-01-01 00:00:00", "2026-01-02 00:00:00"}));
+
+  // A range without a fire time of the schedule is refused, naming scheduleTime.
+  size_t before = store_->ListCommands(1000)->size();
+  Reply none = Send("POST", start,
+                    {{"processDefinitionCode", std::to_string(scheduled)},
+                     {"execType", "COMPLEMENT_DATA"},
+                     {"scheduleTime", R"({"complementStartDate":"2026-01-01 11:00:00",)"
+                                      R"("complementEndDate":"2026-01-01 12:00:00"})"}});
+  EXPECT_EQ(none.code(), 10001) << none.body;
+  EXPECT_NE(none.msg().find("scheduleTime"), std::string::npos) << none.msg();
+  EXPECT_EQ(store_->ListCommands(1000)->size(), before);
+}
+
+// complementDependentMode=ALL_DEPENDENT: the workflows whose DEPENDENT tasks wait on the
+// backfilled one are backfilled too, for the same dates, when online and writable.
+class DependentBackfillApiTest : public ScheduleApiTest {
+ protected:
+  void AddDeps(ApiDeps& deps) override {
+    ScheduleApiTest::AddDeps(deps);
+    deps.admin = store_.get();  // grants: a general user's permissions
+  }
+  // The tasks of a workflow whose one task is SHELL (no `upstreams`) or DEPENDENT on them.
+  json Tasks(int64_t project, const std::vector<int64_t>& upstreams, int64_t task) {
+    json t = {{"code", task},
+              {"name", "t" + std::to_string(task)},
+              {"taskType", "SHELL"},
+              {"taskParams", {{"rawScript", "true"}}}};
+    if (!upstreams.empty()) {
+      json items = json::array();
+      for (int64_t up : upstreams)
+        items.push_back({{"projectCode", project},
+                         {"definitionCode", up},
+                         {"depTaskCode", 0},
+                         {"cycle", "day"},
+                         {"dateValue", "today"}});
+      t["taskType"] = "DEPENDENT";
+      t["taskParams"] = {
+          {"dependence",
+           {{"relation", "AND"},
+            {"dependTaskList", json::array({{{"relation", "AND"}, {"dependItemList", items}}})}}}};
+    }
+    return json::array({t});
+  }
+  Pairs Form(const std::string& name, const json& tasks) {
+    int64_t task = tasks[0]["code"].get<int64_t>();
+    return {{"name", name},
+            {"taskDefinitionJson", tasks.dump()},
+            {"taskRelationJson", json::array({{{"preTaskCode", 0}, {"postTaskCode", task}}}).dump()},
+            {"executionType", "PARALLEL"}};
+  }
+  // Creates (as `session`, in `project`) and releases a workflow; returns its code.
+  int64_t Define(const std::string& session, int64_t project, const std::string& name,
+                 const std::vector<int64_t>& upstreams, bool online = true) {
+    std::string base = "/projects/" + std::to_string(project) + "/process-definition";
+    Reply r = apitest::Send(server_->port(), session, "POST", base,
+                            Form(name, Tasks(project, upstreams, next_task_++)));
+    EXPECT_EQ(r.code(), 0) << r.body;
+    if (r.code() != 0) return 0;
+    int64_t code = r.data().at("code").get<int64_t>();
+    if (online) {
+      Reply rel = apitest::Send(server_->port(), session, "POST",
+                                base + "/" + std::to_string(code) + "/release",
+                                {{"releaseState", "ONLINE"}});
+      EXPECT_EQ(rel.code(), 0) << rel.body;
+    }
+    return code;
+  }
+  Reply Backfill(const std::string& session, int64_t project, int64_t code, Pairs extra) {
+    Pairs form = {{"processDefinitionCode", std::to_string(code)},
+                  {"execType", "COMPLEMENT_DATA"},
+                  {"executionOrder", "ASC_ORDER"},
+                  {"runMode", "RUN_MODE_PARALLEL"},
+                  {"expectedParallelismNumber", "3"},
+                  {"failureStrategy", "END"},
+                  {"workerGroup", "wg1"},
+                  {"scheduleTime",
+                   R"({"complementScheduleDateList":"2026-03-03 00:00:00,2026-03-01 00:00:00"})"}};
+    form.insert(form.end(), extra.begin(), extra.end());
+    return apitest::Send(server_->port(), session, "POST",
+                         "/projects/" + std::to_string(project) +
+                             "/executors/start-process-instance",
+                         form);
+  }
+  // The commands of one backfill (its trigger code), as definition code -> business dates.
+  std::map<int64_t, std::vector<std::string>> Commands(const Reply& r) {
+    std::map<int64_t, std::vector<std::string>> out;
+    EXPECT_EQ(r.code(), 0) << r.body;
+    if (r.code() != 0) return out;
+    int64_t trigger = r.data().get<int64_t>();
+    auto cmds = store_->ListCommands(1000);
+    EXPECT_TRUE(cmds.ok()) << cmds.status().ToString();
+    if (!cmds.ok()) return out;
+    for (const Command& c : *cmds) {
+      if (c.trigger_code != trigger) continue;
+      EXPECT_EQ(c.command_type, CommandType::kComplementData);
+      EXPECT_EQ(c.failure_strategy, FailureStrategy::kEnd);
+      EXPECT_EQ(c.worker_group, "wg1");
+      EXPECT_EQ(json::parse(c.command_param).at("ComplementParallelism"), 3);
+      auto def = store_->GetWorkflow(c.definition_code);
+      EXPECT_TRUE(def.ok());
+      if (def.ok()) {
+        EXPECT_EQ(c.project_code, def->project_code);
+        EXPECT_EQ(c.definition_version, def->version);
+      }
+      out[c.definition_code].push_back(FormatDateTime(c.schedule_time));
+    }
+    return out;
+  }
+  const std::vector<std::string> kDates = {"2026-03-01 00:00:00", "2026-03-03 00:00:00"};
+};
+
+TEST_F(DependentBackfillApiTest, OnlineDependentsBackfillTheSameDatesOneOrAllLevels) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  int64_t w = Define(session_, pc_, "w", {});
+  int64_t d1 = Define(session_, pc_, "d1", {w});
+  int64_t d2 = Define(session_, pc_, "d2", {d1});
+  int64_t d3 = Define(session_, pc_, "d3", {w}, /*online=*/false);
+  int64_t u = Define(session_, pc_, "u", {});
+  int64_t u_dep = Define(session_, pc_, "u_dep", {u});
+  ASSERT_TRUE(w && d1 && d2 && d3 && u && u_dep);
+  using Dates = std::map<int64_t, std::vector<std::string>>;
+
+  // Without it, or OFF_MODE: the workflow alone.
+  EXPECT_EQ(Commands(Backfill(session_, pc_, w, {})), (Dates{{w, kDates}}));
+  EXPECT_EQ(Commands(Backfill(session_, pc_, w, {{"complementDependentMode", "OFF_MODE"}})),
+            (Dates{{w, kDates}}));
+  // One level: d1 (d3 is offline, d2 waits on d1 only).
+  EXPECT_EQ(Commands(Backfill(session_, pc_, w, {{"complementDependentMode", "ALL_DEPENDENT"}})),
+            (Dates{{w, kDates}, {d1, kDates}}));
+  EXPECT_EQ(Commands(Backfill(session_, pc_, w,
+                              {{"complementDependentMode", "ALL_DEPENDENT"},
+                               {"allLevelDependent", "false"}})),
+            (Dates{{w, kDates}, {d1, kDates}}));
+  // All levels: d2 too.
+  EXPECT_EQ(Commands(Backfill(session_, pc_, w,
+                              {{"complementDependentMode", "ALL_DEPENDENT"},
+                               {"allLevelDependent", "true"}})),
+            (Dates{{w, kDates}, {d1, kDates}, {d2, kDates}}));
+  // The dependents come after the workflow's dates (the master runs a trigger in command order).
+  auto cmds = store_->ListCommands(1000);
+  ASSERT_TRUE(cmds.ok());
+  EXPECT_EQ(cmds->back().definition_code, d2);
+
+  // d1 now also waits on d2: a cycle, each still backfilled once per date, d1 at its version 2.
+  std::string d1_path = "/projects/" + std::to_string(pc_) + "/process-definition/" +
+                        std::to_string(d1);
+  ASSERT_EQ(Release(d1, "OFFLINE").code(), 0);
+  Reply upd = Send("PUT", d1_path, Form("d1", Tasks(pc_, {w, d2}, next_task_++)));
+  ASSERT_EQ(upd.code(), 0) << upd.body;
+  ASSERT_EQ(Release(d1, "ONLINE").code(), 0);
+  ASSERT_EQ(store_->GetWorkflow(d1)->version, 2);
+  EXPECT_EQ(Commands(Backfill(session_, pc_, w,
+                              {{"complementDependentMode", "ALL_DEPENDENT"},
+                               {"allLevelDependent", "true"}})),
+            (Dates{{w, kDates}, {d1, kDates}, {d2, kDates}}));
+  // Backfilling d2 reaches d1 through the cycle, and w never (w waits on nothing).
+  EXPECT_EQ(Commands(Backfill(session_, pc_, d2,
+                              {{"complementDependentMode", "ALL_DEPENDENT"},
+                               {"allLevelDependent", "true"}})),
+            (Dates{{d2, kDates}, {d1, kDates}}));
+
+  // Refusals name their field and store nothing.
+  size_t before = store_->ListCommands(1000)->size();
+  for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
+           {"complementDependentMode", "SOME_DEPENDENT"}, {"allLevelDependent", "yes please"}}) {
+    Reply bad = Backfill(session_, pc_, w,
+                         {{"complementDependentMode", "ALL_DEPENDENT"}, {field, value}});
+    EXPECT_EQ(bad.code(), 10001) << bad.body;
+    EXPECT_NE(bad.msg().find(field), std::string::npos) << bad.msg();
+  }
+  EXPECT_EQ(store_->ListCommands(1000)->size(), before);
+}
+
+TEST_F(DependentBackfillApiTest, DependentsTheUserCannotWriteAreSkipped) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  Reply user = Send("POST", "/users/create",
+                    {{"userName", "user1"},
+                     {"userPassword", "secret12"},
+                     {"tenantId", "-1"},
+                     {"email", "user1@example.com"},
+                     {"state", "1"}});
+  ASSERT_EQ(user.code(), 0) << user.body;
+  std::string u1 = apitest::Login(server_->port(), "user1", "secret12");
+  ASSERT_FALSE(u1.empty());
+  Reply p = apitest::Send(server_->port(), u1, "POST", "/projects", {{"projectName", "p_u1"}});
+  ASSERT_EQ(p.code(), 0) << p.body;
+  int64_t pu = p.data().at("code").get<int64_t>();
+  int64_t w = Define(u1, pu, "w", {});
+  int64_t mine = Define(u1, pu, "mine", {w});
+  int64_t admins = Define(session_, pc_, "admins", {w});  // in p1, which u1 may not write
+  ASSERT_TRUE(w && mine && admins);
+  using Dates = std::map<int64_t, std::vector<std::string>>;
+  EXPECT_EQ(Commands(Backfill(u1, pu, w, {{"complementDependentMode", "ALL_DEPENDENT"}})),
+            (Dates{{w, kDates}, {mine, kDates}}));
+  // The admin writes every project.
+  EXPECT_EQ(Commands(Backfill(session_, pu, w, {{"complementDependentMode", "ALL_DEPENDENT"}})),
+            (Dates{{w, kDates}, {mine, kDates}, {admins, kDates}}));
 }
 
 }  // namespace

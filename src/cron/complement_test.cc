@@ -42,5 +42,30 @@ TEST(ComplementTest, OrderAndLimits) {
   EXPECT_EQ(OrderDates({3, 1, 2, 1}, false), (std::vector<int64_t>{1, 2, 3}));
 }
 
+TEST(ComplementTest, CronDatesAreTheScheduleFireTimesInItsZoneInsideTheRange) {
+  auto cron = CronExpression::Parse("0 0 6,18 * * ? *");
+  ASSERT_TRUE(cron.ok()) << cron.status().ToString();
+  auto zone = TimeZone::Load("Asia/Shanghai");
+  ASSERT_TRUE(zone.ok()) << zone.status().ToString();
+  // 2026-01-01 10:00 UTC is 18:00 in Shanghai; the range is UTC instants, both ends inclusive.
+  const int64_t from = 1767261600000, day = 86400000, half = day / 2;
+  auto d = CronDates(*cron, *zone, from, from + day, 100);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(*d, (std::vector<int64_t>{from, from + half, from + day}));
+  auto inner = CronDates(*cron, *zone, from + 1000, from + day - 1000, 100);
+  ASSERT_TRUE(inner.ok());
+  EXPECT_EQ(*inner, (std::vector<int64_t>{from + half}));
+
+  auto none = CronDates(*cron, *zone, from + 1000, from + 2000, 100);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("no fire time"), std::string::npos);
+  auto backwards = CronDates(*cron, *zone, from + day, from, 100);
+  ASSERT_FALSE(backwards.ok());
+  EXPECT_NE(backwards.status().message().find("before complementStartDate"), std::string::npos);
+  auto many = CronDates(*cron, *zone, from, from + 30 * day, 10);
+  ASSERT_FALSE(many.ok());
+  EXPECT_NE(many.status().message().find("more than 10 fire times"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dsched::cron

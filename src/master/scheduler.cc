@@ -129,12 +129,15 @@ void Scheduler::Loop() {
     uint64_t turn = box_->requested;
     l.unlock();
 
+    // What is due fires before a re-read, which at 10,000 schedules would delay it; a slot the
+    // re-read brings in fires right after it.
+    FireDue();
     int64_t now = clock_.NowMs();
     if (refresh || now >= next_refresh_at_) {
       Status s = Reload(/*startup=*/false);
       if (!s.ok()) spdlog::warn("scheduler: cannot read the online schedules: {}", s.ToString());
+      FireDue();
     }
-    FireDue();
     Arm();
 
     l.lock();
@@ -202,6 +205,8 @@ void Scheduler::FireDue() {
   }
   if (pending_.empty()) return;
   auto r = store_.Fire(pending_);
+  // Taken before the next slots are computed: the lateness of a slot ends at its commit.
+  const int64_t committed = clock_.NowMs();
   for (const FireSlot& t : taken) {
     Entry& e = entries_.at(t.schedule_id);
     e.next = e.times.NextAfter(t.fire_time);
@@ -215,7 +220,6 @@ void Scheduler::FireDue() {
     retry_at_ = now + opts_.retry_ms;
     return;
   }
-  int64_t committed = clock_.NowMs();
   if (failing_) spdlog::info("scheduler: firing works again");
   failing_ = false;
   retry_at_ = 0;

@@ -137,9 +137,13 @@ class SchedulerTest : public testing::Test {
     EXPECT_TRUE(store_->SetScheduleReleaseState(created->id, ReleaseState::kOnline).ok());
     return created->id;
   }
-  std::unique_ptr<Scheduler> NewScheduler(SqlStore& store) {
+  std::unique_ptr<Scheduler> NewScheduler(SqlStore& store, size_t max_catch_up = 1000) {
     SchedulerOptions o;
     o.refresh_ms = 60 * kS;
+    o.max_catch_up = max_catch_up;
+    o.on_fired = [this](const std::vector<FireSlot>&, const FireResult& r, int64_t) {
+      fire_calls_.push_back(r);
+    };
     return std::make_unique<Scheduler>(o, clock_, store, &master_);
   }
   // Advances the clock in `step` increments up to `until` (ms after kT0), letting each
@@ -166,6 +170,7 @@ class SchedulerTest : public testing::Test {
 
   FakeClock clock_;
   RecordingMaster master_;
+  std::vector<FireResult> fire_calls_;  // scheduler thread only, read after Sync()
   std::string dir_;
   std::unique_ptr<SqlStore> store_;
 };
@@ -262,6 +267,59 @@ INSTANTIATE_TEST_SUITE_P(Policies, SchedulerRestartTest,
                                   : std::string(Name(i.param)) == "FIRE_ONCE" ? "FireOnce"
                                                                               : "FireAll";
                          });
+
+// A long outage: the server is down for ten hours (7,200 slots of a five-second schedule) and
+// restarts twice. DO_NOTHING fires none of the missed slots, FIRE_ONCE the newest, FIRE_ALL the
+// newest max_catch_up; all of them in the first Fire after start-up, and a second restart fires
+// none of them again.
+TEST_P(SchedulerRestartTest, LongOutageFollowsThePolicyAndARestartDoesNotRepeatIt) {
+  Schedule s = EveryFiveSeconds(100);
+  s.misfire_policy = GetParam();
+  OnlineSchedule(100, s);
+  {
+    auto first = NewScheduler(*store_);
+    ASSERT_TRUE(first->Start().ok());
+    RunUntil(10 * kS, 1000, {first.get()});
+  }
+  clock_.Advance(10 * 3600 * kS - 7 * kS);  // down until +10 h +3 s
+  const int64_t down_s = 10 * 3600 + 3;
+  for (int restart = 0; restart < 2; ++restart) {
+    store_.reset();
+    store_ = Open();
+    fire_calls_.clear();
+    auto next = NewScheduler(*store_, /*max_catch_up=*/50);
+    ASSERT_TRUE(next->Start().ok());
+    next->Sync();
+    if (restart == 0) {
+      const int64_t missed = GetParam() == MisfirePolicy::kDoNothing ? 0
+                             : GetParam() == MisfirePolicy::kFireOnce ? 1
+                                                                      : 50;
+      if (missed == 0) {
+        EXPECT_TRUE(fire_calls_.empty());
+      } else {
+        ASSERT_EQ(fire_calls_.size(), 1u) << "the missed slots go in one Fire";
+        EXPECT_EQ(fire_calls_[0].fired, missed);
+      }
+    } else {
+      for (const FireResult& r : fire_calls_) EXPECT_EQ(r.fired, 0) << "fired again on restart";
+    }
+    RunUntil((down_s + 7 + restart * 5) * kS, 1000, {next.get()});
+  }
+
+  std::vector<int64_t> want = Slots(0, 10);
+  switch (GetParam()) {
+    case MisfirePolicy::kDoNothing:
+      break;
+    case MisfirePolicy::kFireOnce:
+      want.push_back(kT0 + 36000 * kS);
+      break;
+    case MisfirePolicy::kFireAll:
+      for (int64_t t : Slots(36000 - 49 * 5, 36000)) want.push_back(t);
+      break;
+  }
+  for (int64_t t : Slots(36005, 36015)) want.push_back(t);
+  EXPECT_EQ(Fired(100), want);
+}
 
 TEST_F(SchedulerTest, FireAllDoesNotCatchUpTheTimeTheScheduleWasOffline) {
   Schedule s = EveryFiveSeconds(100);

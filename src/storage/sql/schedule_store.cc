@@ -5,8 +5,10 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
-#include <functional>
+#include <algorithm>
+#include <map>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "storage/sql/sql_store.h"
 #include "storage/sql/sql_util.h"
@@ -250,217 +252,267 @@ StatusOr<std::vector<Schedule>> SqlStore::ListOnlineSchedules() {
 
 namespace {
 
-// The statements of a fire, with parameters named by `ph` (1-based). Per slot fired:
-//  - command, then ledger (below), then
-//  - prune (1 schedule id, 2 slot): the schedule's ledger rows more than kLedgerKeepMs older
-//    than the slot go, so the ledger stays small (an hour of slots per schedule). Not every
-//    older row: a lagging master firing slot T while another commits T+5s must still meet
-//    T's row (its INSERT waits for that transaction and then conflicts); had T's row been
-//    deleted in that same transaction, the waiting INSERT would go through and T would start
-//    twice. A master an hour behind is fenced out long before (its session expired).
-//  - newer (1 schedule id, 2 slot): the schedule's ledger rows at or after the slot. One
-//    means the slot fired already or is older than one that did (a lagging master's), and
-//    is not fired; run only to tell such a skip from an offline one in the counts.
-//  - command (1 command type, 2 task depend type, 3 slot, 4 now, 5 command param, 6 schedule
-//    id, 7 and 8 the online code, 9 the slot again: soci binds each name once), inserting
-//    nothing when the schedule already has a ledger row at or after the slot (see `newer`).
-//  - ledger (1 schedule id, 2 slot, 3 command id, 4 now).
-// The command first, read from the schedule and definition rows as they are now: a schedule
-// taken offline (or a definition released offline) since the caller looked inserts nothing, as
-// DolphinScheduler's fire job does nothing for an offline definition. Then the ledger row,
-// which the primary key makes the arbiter: a slot already there (committed by another master,
-// or waited for until it committed) inserts nothing, and the command just written is taken
-// back.
+// A fire is set-based: a handful of statements for the whole batch, whatever its size, so that
+// 10,000 slots due in one second commit in one short transaction (issue 5's target).
+//  1. The slots go into a per-connection temporary table, kFireBatch, by multi-row inserts.
+//  2. commands: one INSERT ... SELECT of a SCHEDULER command for each slot whose schedule and
+//     definition are online now (DolphinScheduler's fire job does nothing for an offline
+//     definition) and whose schedule has no ledger row at or after the slot (fired already, or
+//     older than one that was: a lagging master's). Built from the schedule's fields as they are
+//     now and the definition's current version. The commands of this transaction are the
+//     SCHEDULER ones with an id above the largest before it (ids only grow).
+//  3. ledger: one INSERT ... SELECT of the fire-ledger row of each of those commands, naming it.
+//     The primary key (schedule_id, fire_time) is the arbiter between masters: a slot another
+//     master holds, committed or still in flight (waited for), inserts nothing.
+//  4. Only when some slot lost that race (never on SQLite, whose writer is single): one DELETE
+//     takes back the commands whose ledger row names another command.
+// Only when some slots got no command, one count tells the duplicates from the offline ones;
+// once a minute, one DELETE prunes the ledger (below). Every statement drives from the batch or
+// from this transaction's commands by keys, so none reads the whole ledger or command table.
+//
+// Pruning: of each schedule fired, the ledger rows more than kLedgerKeepMs older than its new
+// slot go, so the ledger stays small (an hour of slots per schedule). Not every older row: a
+// lagging master firing slot T while another commits T+5s must still meet T's row (its INSERT
+// waits for that transaction and then conflicts); had T's row been deleted in that same
+// transaction, the waiting INSERT would go through and T would start twice. A master an hour
+// behind is fenced out long before (its session expired). The newest row of a schedule always
+// stays: it is what LastFire and the "older than the last fired slot" rule read.
 constexpr int64_t kLedgerKeepMs = 3600 * 1000;
+constexpr const char* kFireBatch = "dsched_fire_batch";
+constexpr size_t kFillRows = 500;  // slots per multi-row insert (2 parameters each)
 
-struct FireSql {
-  std::string prune, newer, command, ledger;
+// One statement's text and its integer parameters, numbered in order of appearance (soci binds
+// positionally, and each placeholder appears once): append each P() to the text before calling
+// the next, never two in one expression (C++ leaves their order unspecified).
+struct FireQuery {
+  explicit FireQuery(DbType t) : type(t) {}
+  // Appends a placeholder bound to v.
+  std::string P(int64_t v) {
+    args.push_back(v);
+    return (type == DbType::kSqlite ? "?" : ":p") + std::to_string(args.size());
+  }
+  // A placeholder in a SELECT list: PostgreSQL types it as text there, which it will not store
+  // in a BIGINT column; the others take the value as it is.
+  std::string Big(int64_t v) {
+    return type == DbType::kPostgres ? "CAST(" + P(v) + " AS BIGINT)" : P(v);
+  }
+  DbType type;
+  std::string sql;
+  std::vector<int64_t> args;
 };
 
-FireSql MakeFireSql(DbType type, const std::function<std::string(int)>& ph) {
-  // PostgreSQL types a parameter in a SELECT list as text, which it will not store in a BIGINT
-  // column; the others take the value as it is.
-  auto big = [&](int i) {
-    return type == DbType::kPostgres ? "CAST(" + ph(i) + " AS BIGINT)" : ph(i);
-  };
-  FireSql q;
-  q.prune = "DELETE FROM t_ds_schedule_fire WHERE schedule_id = " + ph(1) + " AND fire_time < " +
-            big(2) + " - " + std::to_string(kLedgerKeepMs);
-  q.newer = "SELECT COUNT(*) FROM t_ds_schedule_fire WHERE schedule_id = " + ph(1) +
-            " AND fire_time >= " + ph(2);
-  q.command =
-      "INSERT INTO t_ds_command(command_type, process_definition_code, "
-      "process_definition_version, project_code, task_depend_type, failure_strategy, "
-      "warning_type, warning_group_id, schedule_time, start_time, executor_id, "
-      "process_instance_priority, worker_group, tenant_code, environment_code, command_param) "
-      "SELECT " + big(1) + ", s.process_definition_code, d.version, s.project_code, " + big(2) +
-      ", s.failure_strategy, s.warning_type, s.warning_group_id, " + big(3) + ", " + big(4) +
-      ", s.user_id, s.process_instance_priority, s.worker_group, s.tenant_code, "
-      "s.environment_code, " + ph(5) +
-      " FROM t_ds_schedules s JOIN t_ds_process_definition d "
-      "ON d.code = s.process_definition_code "
-      "WHERE s.id = " + ph(6) + " AND s.release_state = " + ph(7) +
-      " AND d.release_state = " + ph(8) +
-      " AND NOT EXISTS (SELECT 1 FROM t_ds_schedule_fire f WHERE f.schedule_id = s.id "
-      "AND f.fire_time >= " + big(9) + ")";
-  if (type == DbType::kPostgres) q.command += " RETURNING id";
-  const std::string values =
-      "(schedule_id, fire_time, command_id, create_time) VALUES(" + ph(1) + ", " + ph(2) + ", " +
-      ph(3) + ", " + ph(4) + ")";
-  q.ledger = type == DbType::kMySql
-                 ? "INSERT IGNORE INTO t_ds_schedule_fire" + values
-                 : "INSERT INTO t_ds_schedule_fire" + values +
-                       " ON CONFLICT (schedule_id, fire_time) DO NOTHING";
-  return q;
-}
+// Runs FireQuery statements on one connection inside the caller's transaction. Run returns the
+// rows a write changed, or the first column of the first row of a query. Throws on a database
+// error (turned into a Status by SqlStore::Fail).
+class FireRunner {
+ public:
+  virtual ~FireRunner() = default;
+  virtual int64_t Run(const FireQuery& q, bool query = false) = 0;
+};
 
-constexpr const char* kCommandParam = "{}";  // MySQL gives TEXT columns no default
-
-// SQLite, the embedded default: the same statements on the connection's native handle. Through
-// soci, binding the values of each execution costs about as much as the statement itself,
-// which at 10,000 slots of one second is most of the way to the 100 ms target. Throws
-// std::runtime_error with SQLite's message (turned into a Status by the caller).
-FireResult FireOnSqlite(soci::session& sql, const std::vector<FireSlot>& slots, int64_t now,
-                        bool prune_ledger) {
-  namespace sq = sqlite_api;
-  sq::sqlite3* db = static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
-  struct Prepared {
-    sq::sqlite3_stmt* st = nullptr;
-    ~Prepared() { sq::sqlite3_finalize(st); }
-  };
-  auto fail = [db]() { throw std::runtime_error(sq::sqlite3_errmsg(db)); };
-  auto prepare = [&](const std::string& q, Prepared& p) {
-    if (sq::sqlite3_prepare_v2(db, q.c_str(), -1, &p.st, nullptr) != SQLITE_OK) fail();
-  };
-  // Runs a prepared statement to completion and returns the rows it changed; its bindings
-  // stay for the next run.
-  auto run = [&](Prepared& p) {
-    int rc = sq::sqlite3_step(p.st);
-    if (rc == SQLITE_ROW) {  // the count of `newer`
-      int n = sq::sqlite3_column_int(p.st, 0);
-      sq::sqlite3_reset(p.st);
-      return n;
-    }
-    if (rc != SQLITE_DONE) {
-      std::string m = sq::sqlite3_errmsg(db);
-      sq::sqlite3_reset(p.st);
+// SQLite, the embedded default: statements on the connection's native handle, each text
+// prepared once per Fire. Through soci, binding 20,000 values costs more than the statements.
+class SqliteFireRunner : public FireRunner {
+ public:
+  explicit SqliteFireRunner(soci::session& sql)
+      : db_(static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_) {}
+  ~SqliteFireRunner() override {
+    for (auto& [text, st] : prepared_) sqlite_api::sqlite3_finalize(st);
+  }
+  int64_t Run(const FireQuery& q, bool query) override {
+    namespace sq = sqlite_api;
+    sq::sqlite3_stmt*& st = prepared_[q.sql];
+    if (!st && sq::sqlite3_prepare_v2(db_, q.sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sq::sqlite3_errmsg(db_));
+    for (size_t i = 0; i < q.args.size(); ++i)
+      sq::sqlite3_bind_int64(st, static_cast<int>(i + 1), q.args[i]);
+    int rc = sq::sqlite3_step(st);
+    int64_t out = 0;
+    if (rc == SQLITE_ROW) {
+      out = sq::sqlite3_column_int64(st, 0);
+    } else if (rc == SQLITE_DONE) {
+      out = query ? 0 : sq::sqlite3_changes(db_);
+    } else {
+      std::string m = sq::sqlite3_errmsg(db_);
+      sq::sqlite3_reset(st);
       throw std::runtime_error(m);
     }
-    sq::sqlite3_reset(p.st);
-    return sq::sqlite3_changes(db);
-  };
-  FireSql q = MakeFireSql(DbType::kSqlite, [](int i) { return "?" + std::to_string(i); });
-  Prepared prune, newer, cmd, ledger, undo;
-  prepare(q.prune, prune);
-  prepare(q.newer, newer);
-  prepare(q.command, cmd);
-  prepare(q.ledger, ledger);
-  prepare("DELETE FROM t_ds_command WHERE id = ?1", undo);
-  const int online = Code(ReleaseState::kOnline);
-  sq::sqlite3_bind_int(cmd.st, 1, Code(CommandType::kScheduler));
-  sq::sqlite3_bind_int(cmd.st, 2, Code(TaskDependType::kTaskPost));
-  sq::sqlite3_bind_int64(cmd.st, 4, now);
-  sq::sqlite3_bind_text(cmd.st, 5, kCommandParam, -1, SQLITE_STATIC);
-  sq::sqlite3_bind_int(cmd.st, 7, online);
-  sq::sqlite3_bind_int(cmd.st, 8, online);
-  sq::sqlite3_bind_int64(ledger.st, 4, now);
-  FireResult out;
-  for (const FireSlot& slot : slots) {
-    for (Prepared* p : {&newer, &prune}) {
-      sq::sqlite3_bind_int64(p->st, 1, slot.schedule_id);
-      sq::sqlite3_bind_int64(p->st, 2, slot.fire_time);
-    }
-    sq::sqlite3_bind_int64(cmd.st, 3, slot.fire_time);
-    sq::sqlite3_bind_int64(cmd.st, 9, slot.fire_time);
-    sq::sqlite3_bind_int64(cmd.st, 6, slot.schedule_id);
-    if (run(cmd) == 0) {
-      ++(run(newer) > 0 ? out.duplicate : out.offline);
-      continue;
-    }
-    int64_t cid = sq::sqlite3_last_insert_rowid(db);
-    sq::sqlite3_bind_int64(ledger.st, 1, slot.schedule_id);
-    sq::sqlite3_bind_int64(ledger.st, 2, slot.fire_time);
-    sq::sqlite3_bind_int64(ledger.st, 3, cid);
-    if (run(ledger) == 0) {
-      ++out.duplicate;
-      sq::sqlite3_bind_int64(undo.st, 1, cid);
-      run(undo);
-      continue;
-    }
-    if (prune_ledger) run(prune);
-    ++out.fired;
+    sq::sqlite3_reset(st);
+    return out;
   }
-  return out;
-}
 
-// PostgreSQL and MySQL through soci, each statement prepared once for the batch.
-FireResult FireOnServer(soci::session& sql, DbType type, const std::vector<FireSlot>& slots,
-                        long long now, bool prune_ledger) {
-  long long sid = 0, ft = 0, cid = 0;
-  const int ctype = Code(CommandType::kScheduler), depend = Code(TaskDependType::kTaskPost),
-            online1 = Code(ReleaseState::kOnline), online2 = online1;
-  const std::string param = kCommandParam;
-  const bool pg = type == DbType::kPostgres;
-  FireSql q = MakeFireSql(type, [](int i) { return ":p" + std::to_string(i); });
-  soci::statement cmd(sql);
-  cmd.exchange(soci::use(ctype));
-  cmd.exchange(soci::use(depend));
-  cmd.exchange(soci::use(ft));
-  cmd.exchange(soci::use(now));
-  cmd.exchange(soci::use(param));
-  cmd.exchange(soci::use(sid));
-  cmd.exchange(soci::use(online1));
-  cmd.exchange(soci::use(online2));
-  cmd.exchange(soci::use(ft));
-  if (pg) cmd.exchange(soci::into(cid));
-  cmd.alloc();
-  cmd.prepare(q.command);
-  cmd.define_and_bind();
-  long long newer_count = 0;
-  soci::statement newer(sql);
-  newer.exchange(soci::use(sid));
-  newer.exchange(soci::use(ft));
-  newer.exchange(soci::into(newer_count));
-  newer.alloc();
-  newer.prepare(q.newer);
-  newer.define_and_bind();
-  soci::statement prune(sql);
-  prune.exchange(soci::use(sid));
-  prune.exchange(soci::use(ft));
-  prune.alloc();
-  prune.prepare(q.prune);
-  prune.define_and_bind();
-  soci::statement ledger(sql);
-  ledger.exchange(soci::use(sid));
-  ledger.exchange(soci::use(ft));
-  ledger.exchange(soci::use(cid));
-  ledger.exchange(soci::use(now));
-  ledger.alloc();
-  ledger.prepare(q.ledger);
-  ledger.define_and_bind();
+ private:
+  sqlite_api::sqlite3* db_;
+  std::map<std::string, sqlite_api::sqlite3_stmt*> prepared_;
+};
 
+// PostgreSQL and MySQL/MariaDB through soci.
+class SociFireRunner : public FireRunner {
+ public:
+  explicit SociFireRunner(soci::session& sql) : sql_(sql) {}
+  int64_t Run(const FireQuery& q, bool query) override {
+    std::vector<long long> args(q.args.begin(), q.args.end());
+    long long out = 0;
+    soci::indicator ind = soci::i_ok;
+    soci::statement st(sql_);
+    for (long long& a : args) st.exchange(soci::use(a));
+    if (query) st.exchange(soci::into(out, ind));
+    st.alloc();
+    st.prepare(q.sql);
+    st.define_and_bind();
+    st.execute(true);
+    if (query) return ind == soci::i_null ? 0 : out;
+    return st.get_affected_rows();
+  }
+ private:
+  soci::session& sql_;
+};
+
+FireResult FireBatch(FireRunner& db, DbType type, const std::vector<FireSlot>& slots, int64_t now,
+                     bool prune_ledger) {
+  const bool mysql = type == DbType::kMySql, pg = type == DbType::kPostgres;
+  // SQLite plans without statistics and would scan a big table to probe a small one; its CROSS
+  // JOIN keeps the written order (the batch or this transaction's commands first, then
+  // primary-key lookups). The servers plan from statistics and take no ON after CROSS JOIN.
+  const std::string join = type == DbType::kSqlite ? " CROSS JOIN " : " JOIN ";
+  const int online = Code(ReleaseState::kOnline), scheduler = Code(CommandType::kScheduler);
   FireResult out;
-  for (const FireSlot& slot : slots) {
-    sid = slot.schedule_id;
-    ft = slot.fire_time;
-    cid = 0;
-    cmd.execute(true);
-    if (cmd.get_affected_rows() == 0) {
-      newer.execute(true);
-      ++(newer_count > 0 ? out.duplicate : out.offline);
-      continue;
+
+  // A slot repeated in the batch, or older than an earlier one of its schedule, is a duplicate
+  // (as it would be had the earlier one been fired by a call of its own). The rest go to the
+  // database, which judges them against the ledger.
+  std::vector<FireSlot> batch;
+  batch.reserve(slots.size());
+  {
+    std::unordered_map<int64_t, int64_t> newest;
+    for (const FireSlot& s : slots) {
+      auto [it, fresh] = newest.emplace(s.schedule_id, s.fire_time);
+      if (!fresh) {
+        if (s.fire_time <= it->second) {
+          ++out.duplicate;
+          continue;
+        }
+        it->second = s.fire_time;
+      }
+      batch.push_back(s);
     }
-    if (!pg && !sql.get_last_insert_id("t_ds_command", cid))
-      sql << "SELECT LAST_INSERT_ID()", soci::into(cid);
-    ledger.execute(true);
-    if (ledger.get_affected_rows() == 0) {
-      ++out.duplicate;
-      long long dup = cid;
-      Stmt(sql).Use(dup).Run("DELETE FROM t_ds_command WHERE id = :id");
-      continue;
+  }
+
+  {
+    FireQuery q(type);
+    // Probed by key only on MySQL, whose planner may start from the ledger.
+    q.sql = std::string("CREATE TEMPORARY TABLE IF NOT EXISTS ") + kFireBatch +
+            "(schedule_id BIGINT NOT NULL, fire_time BIGINT NOT NULL" +
+            (mysql ? ", PRIMARY KEY (schedule_id, fire_time))" : ")") +
+            (pg ? " ON COMMIT DELETE ROWS" : "");
+    db.Run(q);
+    q.sql = std::string("DELETE FROM ") + kFireBatch;  // a rolled back Fire may have left rows
+    db.Run(q);
+  }
+  for (size_t from = 0; from < batch.size(); from += kFillRows) {
+    FireQuery q(type);
+    q.sql = std::string("INSERT INTO ") + kFireBatch + "(schedule_id, fire_time) VALUES ";
+    for (size_t i = from; i < std::min(batch.size(), from + kFillRows); ++i) {
+      if (i > from) q.sql += ", ";
+      q.sql += "(" + q.P(batch[i].schedule_id) + ", ";
+      q.sql += q.P(batch[i].fire_time) + ")";
     }
-    if (prune_ledger) prune.execute(true);
-    ++out.fired;
+    db.Run(q);
+  }
+
+  const std::string b = std::string(kFireBatch) + " b";
+  int64_t before = 0;  // every command of this transaction gets a larger id (ids only grow)
+  {
+    FireQuery q(type);
+    q.sql = "SELECT COALESCE(MAX(id), 0) FROM t_ds_command";
+    before = db.Run(q, true);
+  }
+  int64_t commands = 0;
+  {
+    FireQuery q(type);
+    q.sql =
+        "INSERT INTO t_ds_command(command_type, process_definition_code, "
+        "process_definition_version, project_code, task_depend_type, failure_strategy, "
+        "warning_type, warning_group_id, schedule_time, start_time, executor_id, "
+        "process_instance_priority, worker_group, tenant_code, environment_code, command_param) "
+        "SELECT ";
+    q.sql += q.Big(scheduler) + ", s.process_definition_code, d.version, s.project_code, ";
+    q.sql += q.Big(Code(TaskDependType::kTaskPost)) +
+             ", s.failure_strategy, s.warning_type, s.warning_group_id, b.fire_time, ";
+    // '{}': MySQL gives TEXT columns no default.
+    q.sql += q.Big(now) +
+             ", s.user_id, s.process_instance_priority, s.worker_group, s.tenant_code, "
+             "s.environment_code, '{}' FROM " + b + join +
+             "t_ds_schedules s ON s.id = b.schedule_id" + join +
+             "t_ds_process_definition d ON d.code = s.process_definition_code "
+             "WHERE s.release_state = ";
+    q.sql += q.P(online) + " AND d.release_state = ";
+    q.sql += q.P(online) +
+             " AND NOT EXISTS (SELECT 1 FROM t_ds_schedule_fire f "
+             "WHERE f.schedule_id = b.schedule_id AND f.fire_time >= b.fire_time)";
+    commands = db.Run(q);
+  }
+
+  if (commands < static_cast<int64_t>(batch.size())) {
+    // Of the slots without a command, those whose schedule has a ledger row at or after them
+    // (another master's, an earlier fire's) are duplicates; the others were offline.
+    FireQuery q(type);
+    q.sql = "SELECT COUNT(*) FROM " + b +
+            " WHERE EXISTS (SELECT 1 FROM t_ds_schedule_fire f WHERE f.schedule_id = "
+            "b.schedule_id AND f.fire_time >= b.fire_time)";
+    int64_t dup = db.Run(q, true);
+    out.duplicate += dup;
+    out.offline += static_cast<int64_t>(batch.size()) - commands - dup;
+  }
+  if (commands == 0) return out;
+
+  // This transaction's commands: on a server database, SCHEDULER commands other masters
+  // committed meanwhile may be among them too; their slots are in the ledger already, so they
+  // insert nothing below and are kept.
+  auto ours = [&](FireQuery& q) {
+    std::string w = " WHERE c.id > " + q.P(before);
+    return w + " AND c.command_type = " + q.P(scheduler);
+  };
+  {
+    FireQuery q(type);
+    q.sql = std::string(mysql ? "INSERT IGNORE" : "INSERT") +
+            " INTO t_ds_schedule_fire(schedule_id, fire_time, command_id, create_time) "
+            "SELECT s.id, c.schedule_time, c.id, ";
+    q.sql += q.Big(now) + " FROM t_ds_command c" + join +
+             "t_ds_schedules s ON s.process_definition_code = c.process_definition_code";
+    q.sql += ours(q);
+    if (!mysql) q.sql += " ON CONFLICT (schedule_id, fire_time) DO NOTHING";
+    out.fired = db.Run(q);
+  }
+  if (out.fired < commands) {
+    // Slots another master committed (or was committing) since the commands were written: take
+    // those commands back. A schedule deleted meanwhile leaves no ledger row and goes too.
+    FireQuery q(type);
+    q.sql = "DELETE FROM t_ds_command WHERE id > ";
+    q.sql += q.P(before) + " AND command_type = ";
+    q.sql += q.P(scheduler) +
+             " AND NOT EXISTS (SELECT 1 FROM t_ds_schedules s JOIN t_ds_schedule_fire f ON "
+             "f.schedule_id = s.id WHERE s.process_definition_code = "
+             "t_ds_command.process_definition_code AND f.fire_time = t_ds_command.schedule_time "
+             "AND f.command_id = t_ds_command.id)";
+    out.duplicate += db.Run(q);
+  }
+
+  if (prune_ledger) {
+    FireQuery q(type);
+    std::string pairs = "FROM t_ds_command c" + join +
+                        "t_ds_schedules s ON s.process_definition_code = c.process_definition_code" +
+                        join +
+                        "t_ds_schedule_fire f ON f.schedule_id = s.id AND f.fire_time < "
+                        "c.schedule_time - ";
+    pairs += q.P(kLedgerKeepMs);
+    pairs += ours(q);
+    // MySQL refuses a DELETE whose subquery reads the table it deletes from; its multi-table
+    // DELETE says the same.
+    q.sql = mysql ? "DELETE f " + pairs
+                  : "DELETE FROM t_ds_schedule_fire WHERE (schedule_id, fire_time) IN "
+                    "(SELECT f.schedule_id, f.fire_time " + pairs + ")";
+    db.Run(q);
   }
   return out;
 }
@@ -473,12 +525,17 @@ StatusOr<FireResult> SqlStore::Fire(const std::vector<FireSlot>& slots) {
   try {
     WriteTx tx(*writer_, opts_.type);
     long long now = clock_.NowMs();
-    // Pruning is a statement per slot: once a minute is enough to hold the ledger near an hour
-    // per schedule, and keeps it off the path of the other fires (10,000 due at once).
+    // Pruning costs a range probe per slot: once a minute is enough to hold the ledger near an
+    // hour per schedule fired that often, and keeps it off the path of most fires.
     bool prune = now - last_ledger_prune_ms_ >= 60 * 1000;
-    FireResult out = opts_.type == DbType::kSqlite
-                         ? FireOnSqlite(*writer_, slots, now, prune)
-                         : FireOnServer(*writer_, opts_.type, slots, now, prune);
+    FireResult out;
+    if (opts_.type == DbType::kSqlite) {
+      SqliteFireRunner db(*writer_);
+      out = FireBatch(db, opts_.type, slots, now, prune);
+    } else {
+      SociFireRunner db(*writer_);
+      out = FireBatch(db, opts_.type, slots, now, prune);
+    }
     tx.commit();
     if (prune) last_ledger_prune_ms_ = now;
     return out;

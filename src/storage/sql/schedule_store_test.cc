@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <map>
 #include <set>
+#include <soci/soci.h>
 #include <thread>
 
 #include "common/clock.h"
@@ -325,6 +327,134 @@ TEST_P(ScheduleStoreTest, TwoMastersFiringTheSameSlotsMakeOneCommandEach) {
   std::set<std::pair<int64_t, int64_t>> distinct;
   for (const auto& c : cmds) distinct.insert({c.definition_code, c.schedule_time});
   EXPECT_EQ(distinct.size(), cmds.size()) << "no (schedule, slot) twice";
+}
+
+TEST_P(ScheduleStoreTest, TwoMastersFiringTheSameBatchAtOnceMakeOneCommandPerSlot) {
+  // The firer's real shape: every due slot in one call, from two masters at the same moment.
+  constexpr int kSchedules = 60, kSlots = 4;
+  std::vector<FireSlot> slots;
+  for (int i = 0; i < kSchedules; ++i) {
+    Workflow(1000 + i, "wf" + std::to_string(i));
+    int64_t id = OnlineSchedule(1000 + i);
+    for (int k = 0; k < kSlots; ++k) slots.push_back({id, 1000 * (k + 1)});
+  }
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  auto run = [&slots](SqlStore* s, FireResult* total) {
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      auto r = s->Fire(slots);
+      if (r.ok()) {
+        total->fired += r->fired;
+        total->duplicate += r->duplicate;
+        total->offline += r->offline;
+        return;
+      }
+      ASSERT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+      usleep(1000);
+    }
+    ADD_FAILURE() << "the database stayed busy";
+  };
+  FireResult ra, rb;
+  std::thread ta([&] { run(store_.get(), &ra); });
+  std::thread tb([&] { run(other.get(), &rb); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(ra.fired + rb.fired, kSchedules * kSlots);
+  EXPECT_EQ(ra.duplicate + rb.duplicate, kSchedules * kSlots);
+  EXPECT_EQ(ra.offline + rb.offline, 0);
+  auto cmds = Commands();
+  EXPECT_EQ(cmds.size(), static_cast<size_t>(kSchedules * kSlots));
+  std::set<std::pair<int64_t, int64_t>> distinct;
+  for (const auto& c : cmds) distinct.insert({c.definition_code, c.schedule_time});
+  EXPECT_EQ(distinct.size(), cmds.size()) << "no (schedule, slot) twice";
+  // A master restarted after a crash fires the same batch again: nothing new.
+  auto again = other->Fire(slots);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->fired, 0);
+  EXPECT_EQ(again->duplicate, kSchedules * kSlots);
+  EXPECT_EQ(Commands().size(), cmds.size());
+}
+
+// Once a minute a fire drops the ledger rows of the schedules it fires that are more than an hour
+// older than their new slot; the newest row of every schedule stays.
+TEST_P(ScheduleStoreTest, LedgerKeepsAnHourPerScheduleAndEachScheduleNewestRow) {
+  Workflow(100, "busy");
+  Workflow(200, "idle");
+  int64_t busy = OnlineSchedule(100), idle = OnlineSchedule(200);
+  const int64_t hour = 3600 * 1000;
+  ASSERT_EQ(store_->Fire({{busy, 1000}, {busy, 4000}, {idle, 1000}})->fired, 3);
+  clock_.Advance(61 * 1000);
+  ASSERT_EQ(store_->Fire({{busy, 1000 + hour}, {busy, 3000 + hour}})->fired, 2);
+  auto sql = Connect(opts_, /*read_only=*/true);
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  std::set<std::pair<long long, long long>> rows;
+  soci::rowset<soci::row> rs = (*sql)->prepare
+                               << "SELECT schedule_id, fire_time FROM t_ds_schedule_fire";
+  for (const soci::row& row : rs) {
+    auto num = [&](size_t i) {
+      return row.get_properties(i).get_data_type() == soci::dt_integer
+                 ? static_cast<long long>(row.get<int>(i))
+                 : row.get<long long>(i);
+    };
+    rows.insert({num(0), num(1)});
+  }
+  EXPECT_EQ(rows, (std::set<std::pair<long long, long long>>{
+                      {busy, 4000}, {busy, 1000 + hour}, {busy, 3000 + hour}, {idle, 1000}}))
+      << "busy's row at 1000 is more than an hour older than its new slot 3000 + 1 h, 4000 is not";
+  EXPECT_EQ(store_->Fire({{busy, 1000}})->duplicate, 1) << "pruned, and still never fires again";
+}
+
+// One call with every kind of slot, as the firer sends after an outage: fresh ones (two of one
+// schedule), a slot fired already, one older than the last fired, one repeated in the call, an
+// offline schedule and a deleted one. Each is counted once; each fired slot gets one command,
+// and its ledger row names that command.
+TEST_P(ScheduleStoreTest, MixedBatchCountsEachSlotOnceAndLinksItsCommand) {
+  for (int64_t code : {100, 200, 300, 400}) Workflow(code, "wf" + std::to_string(code));
+  int64_t a = OnlineSchedule(100), b = OnlineSchedule(200), c = OnlineSchedule(300);
+  auto off = store_->CreateSchedule(Sched(400));  // stays offline
+  ASSERT_TRUE(off.ok());
+  ASSERT_EQ(store_->Fire({{b, 50000}})->fired, 1);
+  auto r = store_->Fire({{a, 10000},
+                         {a, 20000},
+                         {b, 50000},  // fired already
+                         {b, 40000},  // older than the last fired
+                         {c, 30000},
+                         {c, 30000},  // repeated in the call
+                         {c, 25000},  // older than one earlier in the call
+                         {off->id, 30000},
+                         {987654, 30000}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->fired, 3);
+  EXPECT_EQ(r->duplicate, 4);
+  EXPECT_EQ(r->offline, 2);
+  std::set<std::pair<int64_t, int64_t>> got;
+  std::map<std::pair<int64_t, int64_t>, int64_t> command_of;
+  for (const Command& cmd : Commands()) {
+    EXPECT_TRUE(got.insert({cmd.definition_code, cmd.schedule_time}).second);
+    command_of[{cmd.definition_code, cmd.schedule_time}] = cmd.id;
+  }
+  EXPECT_EQ(got, (std::set<std::pair<int64_t, int64_t>>{
+                     {100, 10000}, {100, 20000}, {200, 50000}, {300, 30000}}));
+  EXPECT_EQ(*store_->LastFire(a), 20000);
+  EXPECT_EQ(*store_->LastFire(c), 30000);
+  EXPECT_EQ(*store_->LastFire(off->id), std::nullopt);
+
+  auto sql = Connect(opts_, /*read_only=*/true);
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  std::map<std::pair<int64_t, int64_t>, int64_t> ledger;
+  soci::rowset<soci::row> rows = (*sql)->prepare
+                                 << "SELECT f.fire_time, f.command_id, s.process_definition_code "
+                                    "FROM t_ds_schedule_fire f JOIN t_ds_schedules s "
+                                    "ON s.id = f.schedule_id";
+  for (const soci::row& row : rows) {
+    auto num = [&](size_t i) {
+      return row.get_properties(i).get_data_type() == soci::dt_integer
+                 ? static_cast<int64_t>(row.get<int>(i))
+                 : static_cast<int64_t>(row.get<long long>(i));
+    };
+    ledger[{num(2), num(0)}] = num(1);
+  }
+  EXPECT_EQ(ledger, command_of) << "each ledger row names the command of its slot";
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, ScheduleStoreTest, testing::ValuesIn(TestDatabases()),
