@@ -21,3 +21,27 @@ start_server() {
 stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=; }
 
 fail() { echo "FAIL: $*"; exit 1; }
+
+# api_login PORT -> sets API (the REST root) and SID (an admin session) for `call`.
+api_login() {
+  API="127.0.0.1:$1/dolphinscheduler"
+  SID=$(curl -s -X POST "$API/login" -d 'userName=admin&userPassword=dolphinscheduler123' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["sessionId"])')
+}
+
+# call METHOD PATH [curl args...] -> the data of a code-0 answer, else fail
+call() {
+  local method=$1 path=$2; shift 2
+  local out
+  out=$(curl -s -H "sessionId: $SID" -X "$method" "$API$path" "$@")
+  echo "$out" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+if r.get("code") != 0:
+    sys.exit("FAIL: " + json.dumps(r))
+d = r.get("data")
+print(d if not isinstance(d, (dict, list)) else json.dumps(d))' || fail "$method $path: $out"
+}
+
+# field NAME: the NAME field of the JSON object on stdin.
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }

@@ -8,25 +8,8 @@ BIN=$1
 WORK=$(mktemp -d); PORT=$(free_port)
 trap 'stop_server; rm -rf "$WORK"' EXIT
 start_server "$BIN" "$WORK/data" "$PORT" "$WORK/server.log"
-API="127.0.0.1:$PORT/dolphinscheduler"
+api_login "$PORT"
 DB="$WORK/data/dsched.db"
-SID=$(curl -s -X POST "$API/login" -d 'userName=admin&userPassword=dolphinscheduler123' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["sessionId"])')
-
-# call METHOD PATH [curl args...] -> the data of a code-0 answer, else fail
-call() {
-  local method=$1 path=$2; shift 2
-  local out
-  out=$(curl -s -H "sessionId: $SID" -X "$method" "$API$path" "$@")
-  echo "$out" | python3 -c '
-import json, sys
-r = json.load(sys.stdin)
-if r.get("code") != 0:
-    sys.exit("FAIL: " + json.dumps(r))
-d = r.get("data")
-print(d if not isinstance(d, (dict, list)) else json.dumps(d))' || fail "$method $path: $out"
-}
-field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 
 PC=$(call POST /projects --data-urlencode projectName=sched | field code)
 T='[{"code":7001,"name":"tick","taskType":"SHELL","taskParams":{"rawScript":"echo tick"}}]'

@@ -7,31 +7,14 @@
 
 #include "common/clock.h"
 #include "storage/sql/sql_store.h"
+#include "storage/sql/store_test_fixture.h"
 #include "storage/sql/test_databases.h"
 
 namespace dsched {
 namespace {
 
-class AdminStoreTest : public testing::TestWithParam<TestDb> {
+class AdminStoreTest : public StoreTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dsched-admin-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    opts_ = GetParam().opts;
-    if (opts_.type == DbType::kSqlite) {
-      opts_.sqlite_path = dir_ + "/db.sqlite";
-      opts_.pool_size = 2;
-    }
-    Status reset = ResetDatabase(opts_);
-    ASSERT_TRUE(reset.ok()) << reset.ToString();
-    auto s = SqlStore::Open(opts_, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
-  }
   User MakeUser(const std::string& name) {
     User u;
     u.user_name = name;
@@ -50,11 +33,6 @@ class AdminStoreTest : public testing::TestWithParam<TestDb> {
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? *c : p;
   }
-
-  FakeClock clock_;
-  std::string dir_;
-  DbOptions opts_;
-  std::unique_ptr<SqlStore> store_;
 };
 
 TEST_P(AdminStoreTest, UsersUpdateListDelete) {

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "storage/sql/sql_store.h"
+#include "storage/sql/store_test_fixture.h"
 #include "storage/sql/test_databases.h"
 
 namespace dsched {
@@ -13,21 +14,11 @@ namespace {
 
 constexpr int64_t kProject = 1, kOther = 2, kCode = 100;
 
-class DefinitionVersionsTest : public testing::TestWithParam<TestDb> {
+class DefinitionVersionsTest : public StoreTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/dsched-versions-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    opts_ = GetParam().opts;
-    if (opts_.type == DbType::kSqlite) {
-      opts_.sqlite_path = dir_ + "/db.sqlite";
-      opts_.pool_size = 2;
-    }
-    Status reset = ResetDatabase(opts_);
-    ASSERT_TRUE(reset.ok()) << reset.ToString();
-    auto s = SqlStore::Open(opts_, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
     for (auto [code, name] : {std::pair{kProject, "p1"}, std::pair{kOther, "p2"}}) {
       Project p;
       p.code = code;
@@ -35,10 +26,6 @@ class DefinitionVersionsTest : public testing::TestWithParam<TestDb> {
       p.user_id = 1;
       ASSERT_TRUE(store_->CreateProject(p).ok());
     }
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
   }
 
   // wf (code 100): t1 -> t2, t2 echoes `script`.
@@ -101,11 +88,6 @@ class DefinitionVersionsTest : public testing::TestWithParam<TestDb> {
     EXPECT_TRUE(store_->Commit(b).ok());
     return wi.id;
   }
-
-  FakeClock clock_;
-  std::string dir_;
-  DbOptions opts_;
-  std::unique_ptr<SqlStore> store_;
 };
 
 TEST_P(DefinitionVersionsTest, ListsVersionsNewestFirstAndPages) {

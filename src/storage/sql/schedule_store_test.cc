@@ -10,39 +10,22 @@
 
 #include "common/clock.h"
 #include "storage/sql/sql_store.h"
+#include "storage/sql/store_test_fixture.h"
 #include "storage/sql/test_databases.h"
 
 namespace dsched {
 namespace {
 
-class ScheduleStoreTest : public testing::TestWithParam<TestDb> {
+class ScheduleStoreTest : public StoreTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/dsched-sched-store-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    opts_ = GetParam().opts;
-    if (opts_.type == DbType::kSqlite) {
-      opts_.sqlite_path = dir_ + "/db.sqlite";
-      opts_.pool_size = 2;
-    }
-    Status reset = ResetDatabase(opts_);
-    ASSERT_TRUE(reset.ok()) << reset.ToString();
-    store_ = OpenStore();
-    ASSERT_NE(store_, nullptr);
+    StoreTest::SetUp();
+    if (HasFatalFailure()) return;
     Project p;
     p.code = kProject;
     p.name = "proj";
     p.user_id = 1;
     ASSERT_TRUE(store_->CreateProject(p).ok());
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
-  }
-  std::unique_ptr<SqlStore> OpenStore() {
-    auto s = SqlStore::Open(opts_, clock_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? std::move(*s) : nullptr;
   }
   // An online one-task workflow `code` named `name`.
   void Workflow(int64_t code, const std::string& name, bool online = true) {
@@ -98,10 +81,6 @@ class ScheduleStoreTest : public testing::TestWithParam<TestDb> {
   }
 
   static constexpr int64_t kProject = 77;
-  FakeClock clock_;
-  std::string dir_;
-  DbOptions opts_;
-  std::unique_ptr<SqlStore> store_;
 };
 
 TEST_P(ScheduleStoreTest, CreateReadUpdateListDelete) {

@@ -11,34 +11,14 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "storage/sql/store_test_fixture.h"
 #include "storage/sql/test_databases.h"
 
 namespace dsched {
 namespace {
 
-class SqlStoreTest : public testing::TestWithParam<TestDb> {
+class SqlStoreTest : public StoreTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dsched-store-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    opts_ = GetParam().opts;
-    if (opts_.type == DbType::kSqlite) {
-      opts_.sqlite_path = dir_ + "/db.sqlite";
-      opts_.pool_size = 2;
-    }
-    Status reset = ResetDatabase(opts_);
-    ASSERT_TRUE(reset.ok()) << reset.ToString();
-    store_ = OpenStore();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
-  }
-  std::unique_ptr<SqlStore> OpenStore() {
-    auto s = SqlStore::Open(opts_, clock_);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
-    return s.ok() ? std::move(*s) : nullptr;
-  }
   WorkflowDefinition TwoTasks(int64_t code = 100, int64_t task_base = 100) {
     WorkflowDefinition d;
     d.code = code;
@@ -75,11 +55,6 @@ class SqlStoreTest : public testing::TestWithParam<TestDb> {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return wi;
   }
-
-  FakeClock clock_;
-  std::string dir_;
-  DbOptions opts_;
-  std::unique_ptr<SqlStore> store_;
 };
 
 TEST_P(SqlStoreTest, WorkflowVersionsKeepUnchangedTaskVersions) {

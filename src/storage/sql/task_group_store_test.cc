@@ -12,31 +12,14 @@
 
 #include "common/clock.h"
 #include "storage/sql/sql_store.h"
+#include "storage/sql/store_test_fixture.h"
 #include "storage/sql/test_databases.h"
 
 namespace dsched {
 namespace {
 
-class TaskGroupStoreTest : public testing::TestWithParam<TestDb> {
+class TaskGroupStoreTest : public StoreTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dsched-tg-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    opts_ = GetParam().opts;
-    if (opts_.type == DbType::kSqlite) {
-      opts_.sqlite_path = dir_ + "/db.sqlite";
-      opts_.pool_size = 2;
-    }
-    Status reset = ResetDatabase(opts_);
-    ASSERT_TRUE(reset.ok()) << reset.ToString();
-    auto s = SqlStore::Open(opts_, clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-  }
-  void TearDown() override {
-    store_.reset();
-    std::system(("rm -rf " + dir_).c_str());
-  }
   TaskGroup Group(const std::string& name, int64_t size, int64_t project = 0) {
     TaskGroup g;
     g.name = name;
@@ -69,11 +52,6 @@ class TaskGroupStoreTest : public testing::TestWithParam<TestDb> {
     EXPECT_TRUE(g.ok());
     return g.ok() ? g->use_size : -1;
   }
-
-  FakeClock clock_;
-  std::string dir_;
-  DbOptions opts_;
-  std::unique_ptr<SqlStore> store_;
 };
 
 TEST_P(TaskGroupStoreTest, CreateUpdateListAndStatus) {
