@@ -804,6 +804,10 @@ def main():
                          "(user ds, password ds), beside the SQLite run; repeatable")
     ap.add_argument("--only", choices=["dsched", "baselines"],
                     help="run only one side (for debugging the harness)")
+    ap.add_argument("--sizes", metavar="N[,N...]",
+                    help="only layered DAGs of these sizes (multiples of %d), no chain: e.g. "
+                         "--sizes 10000 --only dsched --server-db ... to iterate on the "
+                         "metadata-database figures alone" % LAYER_WIDTH)
     args = ap.parse_args()
 
     # SIGTERM (e.g. from run.sh's parent) unwinds through the finally blocks that stop servers.
@@ -817,7 +821,13 @@ def main():
         print("bench: %s is not an executable file" % args.dsched, file=sys.stderr)
         return 2
 
-    if args.quick:
+    if args.sizes:
+        try:
+            dags = [layered_dag(int(n)) for n in args.sizes.split(",")]
+        except ValueError as e:
+            print("bench: --sizes %s: %s" % (args.sizes, e), file=sys.stderr)
+            return 2
+    elif args.quick:
         dags = [layered_dag(200), layered_dag(1000), chain(200)]
     else:
         dags = [layered_dag(1000), layered_dag(10000), chain(1000)]

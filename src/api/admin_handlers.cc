@@ -253,6 +253,8 @@ HttpResponse UpdateUser(const Call& c) {
   u.state = static_cast<int>(state);
   if (!time_zone.empty()) u.time_zone = time_zone;
   auto updated = Admin(c).UpdateUser(u);
+  // Disabled, renamed, a new password: the next request of theirs reads the user again.
+  if (c.auth) c.auth->ForgetUser(id);
   if (!updated.ok()) {
     if (IsTaken(updated.status())) return Fail(kUserNameExist, "user name already exists");
     if (IsNotFound(updated.status())) return Fail(UserNotExist(std::to_string(id)));
@@ -273,6 +275,7 @@ HttpResponse DeleteUser(const Call& c) {
   if (!owned.empty())
     return Fail(kTransformProjectOwnership, "Please transform project ownership [" + owned + "]");
   Status s = Admin(c).DeleteUser(u.id);
+  if (c.auth) c.auth->ForgetUser(u.id);  // their sessions are gone: refused from now on
   if (!s.ok()) return Fail(FromStatus(s));
   return Ok(nullptr);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "api/api_test_support.h"
+#include "api/auth.h"
 
 namespace dsched::api {
 namespace {
@@ -170,6 +171,45 @@ TEST_F(AdminApiTest, UpdateAndDeleteUser) {
   EXPECT_EQ(Admin("POST", "/users/delete", {{"id", std::to_string(other)}}).code(), 0);
   EXPECT_EQ(Send(dave, "GET", "/users/get-user-info").status, 401);
   EXPECT_EQ(Admin("POST", "/users/delete", {{"id", std::to_string(other)}}).code(), 10010);
+}
+
+TEST_F(AdminApiTest, SignedOutDisabledAndDeletedUsersAreRefusedAtOnce) {
+  // The server keeps session -> user answers for a moment (Authenticator); what this process
+  // does must still take effect on the very next request. The clock never moves here.
+  int64_t id = CreateUser("erin");
+  std::string s1 = Login("erin", "secret12"), s2 = Login("erin", "secret12");
+  ASSERT_EQ(Send(s1, "GET", "/users/get-user-info").code(), 0);
+  ASSERT_EQ(Send(s2, "GET", "/users/get-user-info").code(), 0);
+  ASSERT_EQ(Send(s1, "POST", "/signOut").code(), 0);
+  EXPECT_EQ(Send(s1, "GET", "/users/get-user-info").status, 401);
+  EXPECT_EQ(Send(s2, "GET", "/users/get-user-info").status, 401) << "sign-out ends every session";
+
+  std::string s3 = Login("erin", "secret12");
+  ASSERT_EQ(Send(s3, "GET", "/users/get-user-info").code(), 0);
+  Pairs disable = {{"id", std::to_string(id)},
+                   {"userName", "erin"},
+                   {"email", "erin@example.com"},
+                   {"tenantId", "-1"},
+                   {"state", "0"}};
+  ASSERT_EQ(Admin("POST", "/users/update", disable).code(), 0);
+  EXPECT_EQ(Send(s3, "GET", "/users/get-user-info").status, 401) << "disabled";
+  disable.back().second = "1";
+  ASSERT_EQ(Admin("POST", "/users/update", disable).code(), 0);
+  Reply back = Send(s3, "GET", "/users/get-user-info");
+  ASSERT_EQ(back.code(), 0) << "enabled again, the session (not ended) serves again";
+  EXPECT_EQ(back.data().at("state"), 1);
+
+  ASSERT_EQ(Admin("POST", "/users/delete", {{"id", std::to_string(id)}}).code(), 0);
+  EXPECT_EQ(Send(s3, "GET", "/users/get-user-info").status, 401) << "deleted";
+
+  // What another process does (here: straight in the store) shows within the cache's time.
+  CreateUser("fred");
+  std::string s4 = Login("fred", "secret12");
+  Reply fred = Send(s4, "GET", "/users/get-user-info");
+  ASSERT_EQ(fred.code(), 0);
+  ASSERT_TRUE(store_->DeleteSessionsOfUser(fred.data().at("id").get<int64_t>()).ok());
+  clock_.Advance(Authenticator::kCacheTtlMs);
+  EXPECT_EQ(Send(s4, "GET", "/users/get-user-info").status, 401);
 }
 
 TEST_F(AdminApiTest, GeneralUsersAreRefusedAdminRoutesAndNothingChanges) {

@@ -140,7 +140,7 @@ struct ApiServer::Impl {
           if (user.status().code() == StatusCode::kUnauthenticated) return Unauthorized();
           return Fail(FromStatus(user.status()));
         }
-        return fn(Call{req, *user, deps});
+        return fn(Call{req, *user, deps, auth.get()});
       } catch (const std::exception& e) {
         spdlog::error("api: {} {}: {}", req.method, req.path, e.what());
         return Fail(DsStatus::kInternalServerError,

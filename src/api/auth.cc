@@ -47,7 +47,12 @@ bool VerifyPassword(const std::string& hash, const std::string& password) {
 }
 
 Authenticator::Authenticator(UserStore& users, const Clock& clock, int64_t session_timeout_ms)
-    : users_(users), clock_(clock), session_timeout_ms_(session_timeout_ms) {}
+    : users_(users),
+      clock_(clock),
+      session_timeout_ms_(session_timeout_ms),
+      // Touch at most once a minute (or per tenth of the timeout): a write per request would
+      // cost more than the request, and expiry stays exact to within that interval.
+      touch_every_ms_(std::min<int64_t>(60000, session_timeout_ms / 10)) {}
 
 StatusOr<Authenticator::LoginResult> Authenticator::Login(const std::string& user_name,
                                                           const std::string& password,
@@ -84,27 +89,55 @@ StatusOr<User> Authenticator::EnabledUser(int64_t user_id) {
   return user;
 }
 
+std::optional<StatusOr<User>> Authenticator::FromCache(const std::string& sid, int64_t now) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = sessions_.find(sid);
+  if (it == sessions_.end()) return std::nullopt;
+  const Cached& c = it->second;
+  // Stale, expired, or due for a touch: the store decides (and the entry is read again).
+  if (now < c.read_at_ms || now - c.read_at_ms >= kCacheTtlMs ||
+      now - c.last_seen_ms >= touch_every_ms_ || now - c.last_seen_ms > session_timeout_ms_) {
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  return StatusOr<User>(c.user);
+}
+
+// NotFound when no live session has this id (the caller then tries a token).
+StatusOr<User> Authenticator::FromSession(const std::string& sid) {
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    generation = generation_;
+  }
+  DSCHED_ASSIGN_OR_RETURN(Session s, users_.GetSession(sid));
+  int64_t now = clock_.NowMs();
+  int64_t idle = now - s.last_login_time;
+  if (idle > session_timeout_ms_) return NotFound("session expired");
+  int64_t last_seen = s.last_login_time;
+  if (idle >= touch_every_ms_) {
+    Status t = users_.TouchSession(sid, now);
+    if (!t.ok() && t.code() != StatusCode::kNotFound) return t;
+    last_seen = now;
+  }
+  // Unauthenticated (not NotFound) when the user is gone or disabled: no token is tried then.
+  auto user = EnabledUser(s.user_id);
+  if (!user.ok()) return user.status();
+  std::lock_guard<std::mutex> l(mu_);
+  if (generation == generation_) {
+    if (sessions_.size() >= kCacheMaxEntries) sessions_.clear();
+    sessions_[sid] = Cached{*user, last_seen, now};
+  }
+  return user;
+}
+
 StatusOr<User> Authenticator::Authenticate(const HttpRequest& req) {
   std::string sid = req.Header("sessionid");
   if (sid.empty()) sid = req.Cookie("sessionId");
   if (!sid.empty()) {
-    auto s = users_.GetSession(sid);
-    if (s.ok()) {
-      int64_t now = clock_.NowMs();
-      int64_t idle = now - s->last_login_time;
-      if (idle <= session_timeout_ms_) {
-        // Touch at most once a minute (or per tenth of the timeout): a write per request would
-        // cost more than the request, and expiry stays exact to within that interval.
-        int64_t touch_every = std::min<int64_t>(60000, session_timeout_ms_ / 10);
-        if (idle >= touch_every) {
-          Status t = users_.TouchSession(sid, now);
-          if (!t.ok() && t.code() != StatusCode::kNotFound) return t;
-        }
-        return EnabledUser(s->user_id);
-      }
-    } else if (s.status().code() != StatusCode::kNotFound) {
-      return s.status();
-    }
+    if (auto cached = FromCache(sid, clock_.NowMs())) return *std::move(cached);
+    auto user = FromSession(sid);
+    if (user.ok() || user.status().code() != StatusCode::kNotFound) return user;
   }
   std::string token = req.Header("token");
   if (!token.empty()) {
@@ -117,6 +150,18 @@ StatusOr<User> Authenticator::Authenticate(const HttpRequest& req) {
   return NotLoggedIn();
 }
 
-Status Authenticator::SignOut(const User& user) { return users_.DeleteSessionsOfUser(user.id); }
+Status Authenticator::SignOut(const User& user) {
+  Status s = users_.DeleteSessionsOfUser(user.id);
+  // Also when the delete failed: it may have happened, and forgetting costs one read.
+  ForgetUser(user.id);
+  return s;
+}
+
+void Authenticator::ForgetUser(int64_t user_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++generation_;
+  for (auto it = sessions_.begin(); it != sessions_.end();)
+    it = it->second.user.id == user_id ? sessions_.erase(it) : std::next(it);
+}
 
 }  // namespace dsched::api

@@ -14,11 +14,15 @@
 
 namespace dsched::api {
 
+class Authenticator;
+
 // One authenticated request. Handlers only read it.
 struct Call {
   const HttpRequest& req;
   const User& user;
   const ApiDeps& deps;
+  // The server's; a handler that changes or deletes a user tells it (ForgetUser).
+  Authenticator* auth = nullptr;
 };
 
 // DolphinScheduler's 30001 USER_NO_OPERATION_PERM: a general user on an admin-only route.

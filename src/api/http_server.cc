@@ -208,7 +208,12 @@ namespace {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, const Router& router, const HttpServer::Options& options)
-      : stream_(std::move(socket)), router_(router), options_(options) {}
+      : stream_(std::move(socket)), router_(router), options_(options) {
+    // Once per connection: a getpeername() per request showed in the profile.
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ip_ = ep.address().to_string();
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(),
@@ -276,7 +281,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       spdlog::error("api: {} {}: unknown exception", r.method, r.path);
       out = EmptyResponse(500);
     }
-    Write(out, req.version(), req.keep_alive());
+    Write(std::move(out), req.version(), req.keep_alive());
   }
 
   HttpRequest Convert(http::request<http::string_body>& req) {
@@ -297,20 +302,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Spring reads form bodies on PUT and DELETE too (FormContentFilter); so do we.
     if (Lower(r.content_type).rfind("application/x-www-form-urlencoded", 0) == 0)
       ParseUrlEncoded(r.body, &r.params);
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) r.remote_ip = ep.address().to_string();
+    r.remote_ip = remote_ip_;
     return r;
   }
 
-  void Write(const HttpResponse& out, unsigned version, bool keep_alive) {
+  void Write(HttpResponse out, unsigned version, bool keep_alive) {
     res_ = {};
     res_.version(version);
     res_.result(static_cast<unsigned>(out.status));
     res_.set(http::field::server, "dsched");
     if (!out.content_type.empty()) res_.set(http::field::content_type, out.content_type);
     for (const auto& [name, value] : out.headers) res_.insert(name, value);
-    res_.body() = out.body;
+    res_.body() = std::move(out.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
     stream_.expires_after(options_.read_timeout);
@@ -350,6 +353,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<http::response<http::empty_body>> continue_;
   std::array<char, 4096> drain_;
   http::response<http::string_body> res_;
+  std::string remote_ip_;
   const Router& router_;
   const HttpServer::Options& options_;
 };

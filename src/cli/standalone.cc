@@ -4,6 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "alert/alert_sender.h"
+#include "alert/email_channel.h"
+#include "alert/http_channel.h"
 #include "api/api_server.h"
 #include "master/engine.h"
 #include "master/scheduler.h"
@@ -92,12 +95,22 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   deps.task_groups = s->store_.get();
   deps.schedules_changed = [sched = s->scheduler_.get()] { sched->Refresh(); };
   DSCHED_ASSIGN_OR_RETURN(s->api_, api::ApiServer::Create(cfg, deps));
+  // The alert server: sends the outbox rows the master writes (one sender: standalone is the
+  // only process on its database).
+  s->email_channel_ = std::make_unique<alert::EmailChannel>();
+  s->http_channel_ = std::make_unique<alert::HttpChannel>();
+  s->alert_sender_ = std::make_unique<alert::AlertSender>(
+      alert::AlertSenderOptions{}, *s->clock_, *s->store_, *s->store_,
+      std::map<std::string, alert::AlertChannel*>{{"Email", s->email_channel_.get()},
+                                                  {"Http", s->http_channel_.get()}});
+  s->alert_sender_->Start();
   spdlog::info("dsched standalone: API on http://{}:{}/dolphinscheduler, data in {}, {}, epoch {}",
                cfg.GetString("api.host"), s->api_->port(), data, Describe(db), eo.epoch);
   return s;
 }
 
 Standalone::~Standalone() {
+  if (alert_sender_) alert_sender_->Stop();
   if (api_) api_->Stop();
   if (scheduler_) scheduler_->Stop();
   if (engine_) engine_->Stop();

@@ -22,6 +22,10 @@ class Scheduler;
 namespace api {
 class ApiServer;
 }
+namespace alert {
+class AlertChannel;
+class AlertSender;
+}
 
 class Standalone {
  public:
@@ -45,6 +49,9 @@ class Standalone {
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Scheduler> scheduler_;  // the cron firer
   std::unique_ptr<api::ApiServer> api_;
+  // The alert server's part: channels first, so they outlive the sender that uses them.
+  std::unique_ptr<alert::AlertChannel> email_channel_, http_channel_;
+  std::unique_ptr<alert::AlertSender> alert_sender_;
 };
 
 }  // namespace dsched

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "alert/alert_content.h"
 #include "common/time_format.h"
 #include "cron/dependent_dates.h"
 #include "model/json_codec.h"
@@ -41,6 +42,7 @@ struct Engine::Runner {
   std::vector<Property> global_params;              // cured at instance creation
   params::Vars startup_params;
   bool failure = false;  // a task failed for good (no retry left) or was killed
+  bool timeout_alerted = false;  // the workflow's own timeout alert is in the outbox
 };
 
 namespace {
@@ -530,6 +532,7 @@ std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, 
     for (int64_t s : r->dag->Succs(code))
       if (!chosen.count(s) && !r->current.count(s)) r->skipped.insert(s);
   }
+  ArmWorkflowTimeout(*r);
   return r;
 }
 
@@ -603,7 +606,41 @@ void Engine::SetWorkflowState(Runner& r, WorkflowState s) {
   hist.push_back({{"time", FormatDateTime(now)}, {"state", Name(s)}});
   r.wi.state_history = hist.dump();
   batch_.UpdateWorkflow(r.wi);
+  // The end's alert (by the instance's warning type) commits with the end itself (outbox).
+  if (IsFinal(s)) {
+    std::vector<const TaskInstance*> tasks;
+    for (const auto& [code, t] : r.current) tasks.push_back(t);
+    if (auto a = alert::WorkflowEndAlert(r.wi, r.project_name, tasks))
+      batch_.AddAlert(r.wi.id, r.wi.owner_epoch, *std::move(a));
+  }
+  if (s == WorkflowState::kRunningExecution) ArmWorkflowTimeout(r);  // a waiter's turn came
   if (s == WorkflowState::kReadyPause && !task_group_rows_.empty()) TaskGroupPauseWaiters(r);
+}
+
+void Engine::ArmWorkflowTimeout(Runner& r) {
+  if (r.wi.timeout <= 0 || IsFinal(r.wi.state)) return;
+  int64_t id = r.wi.id, started = r.wi.start_time > 0 ? r.wi.start_time : clock_.NowMs();
+  int64_t due = started + r.wi.timeout * opts_.minute_ms;
+  // Passed already (a restart long after): its alert went out before, or the master that
+  // should have sent it was down; never a second one.
+  if (due <= clock_.NowMs()) return;
+  // Kept with the task timers (under a code no task has), so releasing the runner cancels it.
+  constexpr int64_t kWorkflowTimeoutTimer = -1;
+  if (r.timers.count(kWorkflowTimeoutTimer)) clock_.Cancel(r.timers[kWorkflowTimeoutTimer]);
+  r.timers[kWorkflowTimeoutTimer] = clock_.RunAt(due, [this, id, started] {
+    Post([this, id, started] {
+      auto it = runners_.find(id);
+      if (it == runners_.end()) return;
+      Runner& run = *it->second;
+      int64_t run_start = run.wi.start_time > 0 ? run.wi.start_time : started;
+      if (IsFinal(run.wi.state) || Waiting(run.wi.state) || run_start != started ||
+          run.timeout_alerted)
+        return;
+      run.timeout_alerted = true;
+      if (auto a = alert::WorkflowTimeoutAlert(run.wi, run.project_name))
+        batch_.AddAlert(id, run.wi.owner_epoch, *std::move(a));
+    });
+  });
 }
 
 // Where a predecessor stands for the node after it.
@@ -931,8 +968,12 @@ void Engine::DispatchTask(Runner& r, TaskInstance& ti) {
         auto it = runners_.find(id);
         if (it == runners_.end()) return;
         for (auto& row : it->second->rows)
-          if (row->id == tid && Active(row->state))
+          if (row->id == tid && Active(row->state)) {
             spdlog::warn("task instance {} ({}) passed its timeout (WARN)", tid, row->name);
+            const Runner& run = *it->second;
+            if (auto a = alert::TaskTimeoutAlert(run.wi, run.project_name, *row))
+              batch_.AddAlert(id, run.wi.owner_epoch, *std::move(a));
+          }
       });
     });
   }

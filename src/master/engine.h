@@ -119,6 +119,9 @@ class Engine final : public MasterControl, public TaskEventSink {
   void NewAttempt(Runner& r, TaskInstance& old, int retry_times);
   void KillRunning(Runner& r);
   void SetWorkflowState(Runner& r, WorkflowState s);
+  // A run with a timeout (minutes on its definition) gets one alert when it passes it, from
+  // its start; nothing is stopped (DolphinScheduler only warns).
+  void ArmWorkflowTimeout(Runner& r);
   void MaybeFinish(Runner& r);
   void ReleaseAfterCommit(Runner& r);
   // Starts the oldest SERIAL_WAIT instance of a definition when none of it runs.

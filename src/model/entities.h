@@ -341,6 +341,26 @@ struct AlertPluginInstance {
   int64_t update_time = 0;
 };
 
+// A row of the alert outbox (t_ds_alert): written in the transaction of the state change that
+// causes it, sent by the alert server to the plugin instances of its group (and the GLOBAL ones).
+struct Alert {
+  int64_t id = 0;
+  std::string title;
+  std::string content;     // JSON, as DolphinScheduler's alert content
+  int alert_status = 0;    // 0 waiting, 1 sent, 2 failed, 3 partly sent
+  int warning_type = 0;    // what happened: 1 SUCCESS, 2 FAILURE (matched against instances')
+  std::string log;         // JSON list, one entry per plugin instance tried
+  int64_t alertgroup_id = 0;
+  int64_t project_code = 0;
+  int64_t process_definition_code = 0;
+  int64_t process_instance_id = 0;
+  // DolphinScheduler's AlertType: 0 WORKFLOW_INSTANCE_SUCCESS, 1 WORKFLOW_INSTANCE_FAILURE,
+  // 3 WORKFLOW_INSTANCE_TIMEOUT, 4 FAULT_TOLERANCE_WARNING, 7 TASK_TIMEOUT, ...
+  int alert_type = 0;
+  int64_t create_time = 0;
+  int64_t update_time = 0;
+};
+
 struct AccessToken {
   int64_t id = 0;
   int64_t user_id = 0;

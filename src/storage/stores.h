@@ -101,6 +101,10 @@ class WriteBatch {
     // database (the connection broke before the answer came back), the retry finds those rows
     // by key and rewrites them instead of inserting every new task attempt a second time.
     std::vector<std::string> insert_keys;
+    // Alert outbox rows caused by this group's changes, written after them in the same
+    // transaction and only when the fence held. alert_keys: as insert_keys, for the alerts.
+    std::vector<Alert> alerts;
+    std::vector<std::string> alert_keys;
   };
   void UpdateWorkflow(const WorkflowInstance& wi) {
     auto& g = groups_[wi.id];
@@ -117,6 +121,11 @@ class WriteBatch {
     auto& g = groups_[ti.workflow_instance_id];
     g.epoch = epoch;
     g.updates.push_back(ti);
+  }
+  void AddAlert(int64_t workflow_instance_id, int64_t epoch, Alert a) {
+    auto& g = groups_[workflow_instance_id];
+    g.epoch = epoch;
+    g.alerts.push_back(std::move(a));
   }
   bool empty() const { return groups_.empty(); }
   std::map<int64_t, Group>& groups() { return groups_; }
@@ -319,6 +328,23 @@ class UserStore {
   virtual Status DeleteSessionsOfUser(int64_t user_id) = 0;
   // The user owning an unexpired token.
   virtual StatusOr<User> GetUserByToken(const std::string& token, int64_t now_ms) = 0;
+};
+
+// The alert outbox (t_ds_alert). Rows caused by a workflow's state change are written by
+// InstanceStore::Commit (WriteBatch::AddAlert); InsertAlert is for the rest (tests, alerts
+// with no instance behind them).
+class AlertStore {
+ public:
+  virtual ~AlertStore() = default;
+  // Inserts a waiting row (status forced to 0, times now); returns its id.
+  virtual StatusOr<int64_t> InsertAlert(Alert a) = 0;
+  virtual StatusOr<Alert> GetAlert(int64_t id) = 0;
+  // Waiting rows (alert_status 0), oldest first.
+  virtual StatusOr<std::vector<Alert>> ListWaitingAlerts(int limit) = 0;
+  // Sets status and log of a row that is still waiting (UPDATE ... AND alert_status = 0);
+  // status 0 only records progress in the log. Aborted when the row is no longer waiting
+  // (someone else finished it), NotFound when it does not exist.
+  virtual Status MarkAlert(int64_t id, int status, const std::string& log) = 0;
 };
 
 // Administration: users beyond login, tenants, queues, worker groups, alert groups and alert

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -37,6 +38,10 @@ class session;
 
 namespace dsched {
 
+namespace sql_internal {
+class StatementCache;
+}
+
 enum class SchemaMode {
   // Creates the schema in an empty database and upgrades an older one: the embedded SQLite
   // default, and tests.
@@ -47,7 +52,8 @@ enum class SchemaMode {
 };
 
 class SqlStore final : public DefinitionStore, public InstanceStore, public UserStore,
-                       public ScheduleStore, public AdminStore, public TaskGroupStore {
+                       public ScheduleStore, public AdminStore, public TaskGroupStore,
+                       public AlertStore {
  public:
   // Connects (1 writer + opts.pool_size readers) and checks the schema version as `mode` says.
   // Unavailable (one line naming database, host and user) when it cannot connect;
@@ -208,6 +214,12 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   StatusOr<FireResult> Fire(const std::vector<FireSlot>& slots) override;
   StatusOr<std::optional<int64_t>> LastFire(int64_t schedule_id) override;
 
+  // AlertStore (alert_store.cc)
+  StatusOr<int64_t> InsertAlert(Alert a) override;
+  StatusOr<Alert> GetAlert(int64_t id) override;
+  StatusOr<std::vector<Alert>> ListWaitingAlerts(int limit) override;
+  Status MarkAlert(int64_t id, int status, const std::string& log) override;
+
  private:
   class ReaderLease;
   SqlStore(const DbOptions& opts, const Clock& clock);
@@ -219,6 +231,9 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   Status Fail(soci::session& sql, const std::exception& e, const std::string& what);
 
   std::string NewInsertKey();
+  // Writes the alerts of a fenced group inside Commit's transaction (alert_store.cc); a retried
+  // batch finds the rows an earlier attempt may have committed by their key (t_ds_alert.sign).
+  void WriteGroupAlerts(WriteBatch::Group& g);
 
   const DbOptions opts_;
   const Clock& clock_;
@@ -231,6 +246,10 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<soci::session>> readers_;  // idle ones
+  // The kept statements of each reader connection (SQLite), guarded by readers_mu_. After
+  // readers_, so that they are destroyed before the connections they refer to.
+  std::unordered_map<const soci::session*, std::unique_ptr<sql_internal::StatementCache>>
+      reader_statements_;
 };
 
 }  // namespace dsched

@@ -3,13 +3,16 @@
 #pragma once
 
 #include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "storage/sql/sql_store.h"
@@ -45,6 +48,55 @@ inline std::string S(const soci::row& r, const std::string& name) {
       return std::to_string(I(r, name));
   }
 }
+
+// The same readers by column position, for the hot reads that select an explicit column list:
+// reading by name looks each name up in the row's index (a tenth of the instance list page).
+inline int64_t IAt(const soci::row& r, std::size_t pos) {
+  if (r.get_indicator(pos) == soci::i_null) return 0;
+  switch (r.get_properties(pos).get_data_type()) {
+    case soci::dt_integer:
+      return r.get<int>(pos);
+    case soci::dt_long_long:
+      return r.get<long long>(pos);
+    case soci::dt_unsigned_long_long:
+      return static_cast<int64_t>(r.get<unsigned long long>(pos));
+    case soci::dt_double:
+      return static_cast<int64_t>(r.get<double>(pos));
+    case soci::dt_string:
+      return std::stoll(r.get<std::string>(pos));
+    default:
+      return 0;
+  }
+}
+
+inline std::string SAt(const soci::row& r, std::size_t pos) {
+  if (r.get_indicator(pos) == soci::i_null) return "";
+  if (r.get_properties(pos).get_data_type() == soci::dt_string) return r.get<std::string>(pos);
+  return std::to_string(IAt(r, pos));
+}
+
+// The values of a statement's placeholders, in their order: what a kept statement (below)
+// re-binds on each run.
+class Binds {
+ public:
+  struct Value {
+    bool is_str = false;
+    long long i = 0;
+    std::string s;
+  };
+  Binds& Int(long long v) {
+    values_.push_back(Value{false, v, {}});
+    return *this;
+  }
+  Binds& Str(std::string v) {
+    values_.push_back(Value{true, 0, std::move(v)});
+    return *this;
+  }
+  const std::vector<Value>& values() const { return values_; }
+
+ private:
+  std::vector<Value> values_;
+};
 
 // A statement run once. On PostgreSQL that is one PQexecParams round trip, where soci's default
 // for a `statement` (prepare, execute, deallocate) would be three; the parameters are bound by
@@ -152,10 +204,12 @@ int64_t InsertReturningId(soci::session& sql, DbType type, const char* table,
 class Where {
  public:
   void Int(const std::string& clause, long long v) {
+    values_.Int(v);
     ints_.push_back(v);
     Add(clause, [this, i = ints_.size() - 1](Stmt& st) { st.Use(ints_[i]); });
   }
   void Str(const std::string& clause, std::string v) {
+    values_.Str(v);
     strs_.push_back(std::move(v));
     Add(clause, [this, i = strs_.size() - 1](Stmt& st) { st.Use(strs_[i]); });
   }
@@ -163,6 +217,8 @@ class Where {
   void Bind(Stmt& st) {
     for (auto& b : binds_) b(st);
   }
+  // The same values, for a kept statement (StatementCache).
+  const Binds& values() const { return values_; }
 
  private:
   void Add(const std::string& clause, std::function<void(Stmt&)> bind) {
@@ -173,6 +229,7 @@ class Where {
   std::deque<long long> ints_;
   std::deque<std::string> strs_;
   std::vector<std::function<void(Stmt&)>> binds_;
+  Binds values_;
 };
 
 // Case-insensitive "name contains" on every database (SQLite's LIKE already is, PostgreSQL's is
@@ -232,6 +289,86 @@ class WriteTx {
 // A row of t_ds_process_definition or of its _log table, without the DAG (sql_store.cc).
 WorkflowDefinition DefinitionFromRow(const soci::row& r);
 
+// The statements one SQLite connection keeps prepared, by SQL text. SQLite parses and plans in
+// the caller's thread, and re-preparing the hot reads (the instance list page) on every call
+// was a fifth of their cost. PostgreSQL and MySQL keep one-time statements (Stmt): one round
+// trip either way, and a kept statement would dangle whenever Fail() re-opens its connection
+// (which never happens on SQLite). Used only by the holder of the connection's lease: not
+// thread-safe, and needs no lock.
+class StatementCache {
+ public:
+  // Distinct SQL texts are few (one per filter combination of a list); the bound is a guard.
+  static constexpr size_t kMaxStatements = 64;
+
+  // Runs q with `binds` (the same number and kinds each time for the same q, as they are built
+  // together) and calls each(row) for every row. Leaves no statement active, so the connection
+  // holds no read transaction (which would pin an old snapshot) between calls. A statement
+  // that failed is dropped, so the next call prepares it afresh.
+  template <typename F>
+  void Rows(soci::session& sql, const std::string& q, const Binds& binds, F&& each) {
+    Entry& e = Get(sql, q, binds);
+    try {
+      if (e.st.execute(true)) {
+        do {
+          each(static_cast<const soci::row&>(e.row));
+        } while (e.st.fetch());
+      }
+      Reset(e);
+    } catch (...) {
+      entries_.erase(q);
+      throw;
+    }
+  }
+
+ private:
+  struct Entry {
+    explicit Entry(soci::session& sql) : st(sql) {}
+    std::vector<Binds::Value> values;  // bound by address: never resized after binding
+    soci::row row;
+    soci::statement st;  // last: destroyed before what it refers to
+  };
+
+  Entry& Get(soci::session& sql, const std::string& q, const Binds& binds) {
+    const auto& in = binds.values();
+    auto it = entries_.find(q);
+    if (it != entries_.end()) {
+      auto& kept = it->second->values;
+      if (kept.size() != in.size()) throw std::logic_error("kept statement rebound differently");
+      for (size_t i = 0; i < in.size(); ++i) {
+        if (kept[i].is_str != in[i].is_str)
+          throw std::logic_error("kept statement rebound differently");
+        kept[i].i = in[i].i;
+        kept[i].s = in[i].s;
+      }
+      return *it->second;
+    }
+    if (sql.get_backend_name() != "sqlite3")
+      throw std::logic_error("statements are kept on SQLite connections only");
+    if (entries_.size() >= kMaxStatements) entries_.clear();
+    auto e = std::make_unique<Entry>(sql);
+    e->values = in;
+    for (auto& v : e->values) {
+      if (v.is_str)
+        e->st.exchange(soci::use(v.s));
+      else
+        e->st.exchange(soci::use(v.i));
+    }
+    e->st.exchange(soci::into(e->row));
+    e->st.alloc();
+    e->st.prepare(q, soci::details::st_repeatable_query);
+    e->st.define_and_bind();
+    return *entries_.emplace(q, std::move(e)).first->second;
+  }
+
+  // (soci's SQLite backend exports no type information to dynamic_cast with: Get() checked.)
+  static void Reset(Entry& e) {
+    auto* b = static_cast<soci::sqlite3_statement_backend*>(e.st.get_backend());
+    if (b && b->stmt_) sqlite_api::sqlite3_reset(b->stmt_);
+  }
+
+  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
 }  // namespace sql_internal
 
 // A reader connection borrowed from the pool for one call.
@@ -250,7 +387,32 @@ class SqlStore::ReaderLease {
   }
   soci::session& operator*() { return *session_; }
 
+  // Runs q with `binds` and calls each(row) for every row: through the connection's kept
+  // statements on SQLite (sql_internal::StatementCache), as a one-time statement elsewhere.
+  template <typename F>
+  void Rows(const std::string& q, const sql_internal::Binds& binds, F&& each) {
+    if (s_.opts_.type == DbType::kSqlite) {
+      Statements().Rows(*session_, q, binds, std::forward<F>(each));
+      return;
+    }
+    sql_internal::Stmt st(*session_);
+    for (const auto& v : binds.values()) {
+      if (v.is_str)
+        st.Use(v.s);
+      else
+        st.Use(v.i);
+    }
+    st.Rows(q, std::forward<F>(each));
+  }
+
  private:
+  sql_internal::StatementCache& Statements() {
+    std::lock_guard<std::mutex> l(s_.readers_mu_);
+    auto& cache = s_.reader_statements_[session_.get()];
+    if (!cache) cache = std::make_unique<sql_internal::StatementCache>();
+    return *cache;
+  }
+
   SqlStore& s_;
   std::unique_ptr<soci::session> session_;
 };
