@@ -307,8 +307,8 @@ class ScheduleStore {
   // ledger, or older than the schedule's last fired slot, is skipped (counted in `duplicate`),
   // never an error and never a second command, so calling Fire again with the same slots,
   // from any master, is safe. A schedule's slots must be given oldest first. The ledger keeps
-  // only each schedule's last fired slot. Unavailable when the
-  // database is busy or unreachable (nothing written; retry).
+  // about an hour of slots per schedule, and always its newest (pruned once a minute).
+  // Unavailable when the database is busy or unreachable (nothing written; retry).
   virtual StatusOr<FireResult> Fire(const std::vector<FireSlot>& slots) = 0;
   // The latest slot in the ledger of a schedule; nullopt when it never fired.
   virtual StatusOr<std::optional<int64_t>> LastFire(int64_t schedule_id) = 0;
