@@ -137,8 +137,10 @@ ApiOr<bool> CheckNameFree(const Call& c, const Project& project, const std::stri
 }
 
 // The list row of a definition: DolphinScheduler joins the user's name in.
+// `schedules`: the schedules of the listed definitions by definition code (one query per page).
 json DefinitionRow(const Call& c, const WorkflowDefinition& d,
-                   std::map<int64_t, std::string>* user_names) {
+                   std::map<int64_t, std::string>* user_names,
+                   const std::map<int64_t, Schedule>& schedules) {
   json j = WorkflowDefinitionToJson(d);
   auto it = user_names->find(d.user_id);
   if (it == user_names->end()) {
@@ -151,12 +153,9 @@ json DefinitionRow(const Call& c, const WorkflowDefinition& d,
   // The list page shows the schedule's state and offers its actions from these two.
   j["schedule"] = nullptr;
   j["scheduleReleaseState"] = nullptr;
-  if (c.deps.schedules) {
-    auto s = c.deps.schedules->GetScheduleByDefinition(d.code);
-    if (s.ok()) {
-      j["schedule"] = ScheduleToJson(*s);
-      j["scheduleReleaseState"] = Name(s->release_state);
-    }
+  if (auto s = schedules.find(d.code); s != schedules.end()) {
+    j["schedule"] = ScheduleToJson(s->second);
+    j["scheduleReleaseState"] = Name(s->second.release_state);
   }
   return j;
 }
@@ -234,9 +233,18 @@ HttpResponse ListWorkflowsPaged(const Call& c) {
   DSCHED_API_TRY(auto rows,
                  c.deps.defs->ListWorkflows(project.code, c.req.Param("searchVal").value_or(""),
                                             Page{page.offset(), page.page_size}));
+  std::map<int64_t, Schedule> schedules;
+  if (c.deps.schedules && !rows.rows.empty()) {
+    ScheduleFilter f;
+    f.project_code = project.code;
+    for (const auto& d : rows.rows) f.definition_codes.push_back(d.code);
+    DSCHED_API_TRY(auto found, c.deps.schedules->ListSchedules(
+                                   f, Page{0, static_cast<int64_t>(f.definition_codes.size())}));
+    for (auto& s : found.rows) schedules.emplace(s.definition_code, std::move(s));
+  }
   std::map<int64_t, std::string> user_names;
   json list = json::array();
-  for (const auto& d : rows.rows) list.push_back(DefinitionRow(c, d, &user_names));
+  for (const auto& d : rows.rows) list.push_back(DefinitionRow(c, d, &user_names, schedules));
   return Ok(PageInfo(std::move(list), rows.total, page));
 }
 

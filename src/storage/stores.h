@@ -264,6 +264,7 @@ class TaskGroupStore {
 struct ScheduleFilter {
   int64_t project_code = 0;
   int64_t definition_code = 0;  // 0 = any
+  std::vector<int64_t> definition_codes;  // non-empty: only these definitions' schedules
   std::string search;           // the definition's name contains
 };
 

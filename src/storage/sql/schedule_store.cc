@@ -188,6 +188,7 @@ StatusOr<PageResult<Schedule>> SqlStore::ListSchedules(const ScheduleFilter& f, 
     Where w;
     w.Int("s.project_code = :p", f.project_code);
     if (f.definition_code) w.Int("s.process_definition_code = :dc", f.definition_code);
+    if (!f.definition_codes.empty()) w.IntIn("s.process_definition_code", f.definition_codes);
     if (!f.search.empty()) w.Str("LOWER(d.name) LIKE LOWER(:like)", "%" + f.search + "%");
     out.total = Count(*sql,
                       "SELECT COUNT(*) FROM t_ds_schedules s LEFT JOIN t_ds_process_definition d "

@@ -146,6 +146,19 @@ TEST_P(ScheduleStoreTest, CreateReadUpdateListDelete) {
   f.definition_code = 100;
   EXPECT_EQ(store_->ListSchedules(f, {0, 10})->rows.at(0).id, a->id);
   f.definition_code = 0;
+  // The workflow list page's lookup: the schedules of a set of definitions, in one query.
+  f.definition_codes = {200, 300, 100};
+  auto some = store_->ListSchedules(f, {0, 3});
+  ASSERT_TRUE(some.ok()) << some.status().ToString();
+  ASSERT_EQ(some->total, 2);
+  std::set<int64_t> ids;
+  for (const auto& s : some->rows) ids.insert(s.id);
+  EXPECT_EQ(ids, (std::set<int64_t>{a->id, b->id}));
+  f.definition_codes = {200};
+  ASSERT_EQ(store_->ListSchedules(f, {0, 10})->rows.at(0).id, b->id);
+  f.definition_codes = {300};
+  EXPECT_EQ(store_->ListSchedules(f, {0, 10})->total, 0);
+  f.definition_codes.clear();
   auto page2 = store_->ListSchedules(f, {1, 1});
   ASSERT_TRUE(page2.ok());
   EXPECT_EQ(page2->total, 2);

@@ -213,6 +213,19 @@ class Where {
     strs_.push_back(std::move(v));
     Add(clause, [this, i = strs_.size() - 1](Stmt& st) { st.Use(strs_[i]); });
   }
+  // `column IN (...)` over vs, which must not be empty.
+  void IntIn(const std::string& column, const std::vector<int64_t>& vs) {
+    std::string clause = column + " IN (";
+    size_t first = ints_.size();
+    for (size_t k = 0; k < vs.size(); ++k) {
+      values_.Int(vs[k]);
+      ints_.push_back(vs[k]);
+      clause += (k ? ", :in" : ":in") + std::to_string(first + k);
+    }
+    Add(clause + ")", [this, first, n = vs.size()](Stmt& st) {
+      for (size_t k = 0; k < n; ++k) st.Use(ints_[first + k]);
+    });
+  }
   const std::string& sql() const { return sql_; }
   void Bind(Stmt& st) {
     for (auto& b : binds_) b(st);
