@@ -55,6 +55,7 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
                        public ScheduleStore, public AdminStore, public TaskGroupStore,
                        public AlertStore {
  public:
+  const DbOptions& options() const { return opts_; }
   // Connects (1 writer + opts.pool_size readers) and checks the schema version as `mode` says.
   // Unavailable (one line naming database, host and user) when it cannot connect;
   // FailedPrecondition when the schema is missing, older (kRequireCurrent) or newer.
@@ -236,6 +237,7 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   void WriteGroupAlerts(WriteBatch::Group& g);
 
   const DbOptions opts_;
+  bool consecutive_ids_ = false;  // MySQL: one INSERT's rows get consecutive ids (see Open)
   const Clock& clock_;
   const std::string key_prefix_;
   int64_t last_ledger_prune_ms_ = 0;  // guarded by write_mu_ (schedule_store.cc)

@@ -152,8 +152,9 @@ class Stmt {
 };
 
 // "a = :c0, b = :c1" for an UPDATE of the given column list. Named placeholders: PostgreSQL's
-// and MySQL's soci backends understand only those (SQLite's '?' is not portable).
-inline std::string SetClause(const char* columns) {
+// and MySQL's soci backends understand only those (SQLite's '?' is not portable). `prefix`
+// keeps the names apart when several clauses share one statement.
+inline std::string SetClause(const char* columns, const std::string& prefix = ":c") {
   std::string out, cols = columns;
   size_t i = 0;
   int n = 0;
@@ -162,7 +163,7 @@ inline std::string SetClause(const char* columns) {
     std::string name = cols.substr(i, c == std::string::npos ? std::string::npos : c - i);
     name.erase(0, name.find_first_not_of(' '));
     if (!out.empty()) out += ", ";
-    out += name + " = :c" + std::to_string(n++);
+    out += name + " = " + prefix + std::to_string(n++);
     i = c == std::string::npos ? cols.size() : c + 1;
   }
   return out;
