@@ -81,7 +81,11 @@ if [ "${BENCH_SERVER_DBS:-1}" != 0 ]; then
       pg_start
       maria_start
       echo "bench: PostgreSQL on $PG_PORT, MariaDB on $MY_PORT (durability: $PG_DURABILITY / $MY_DURABILITY)"
-      db_args=(--server-db "postgresql=$PG_URL" --server-db "mariadb=$MY_URL")
+      # One empty database per round (dagbench.py --db-rounds): {round} in the URLs.
+      rounds=${BENCH_DB_ROUNDS:-3}
+      for k in $(seq 1 "$rounds"); do pg_add_db "ds_r$k"; maria_add_db "ds_r$k"; done
+      db_args=(--db-rounds "$rounds" --server-db "postgresql=${PG_URL%/ds}/ds_r{round}"
+               --server-db "mariadb=${MY_URL%/ds}/ds_r{round}")
     else
       echo "bench: postgresql-15 / mariadb-server not installed: SQLite only" >&2
     fi

@@ -103,6 +103,16 @@ maria_reset() {
     "DROP DATABASE IF EXISTS ds; CREATE DATABASE ds CHARACTER SET utf8mb4;"
 }
 
+# pg_add_db NAME / maria_add_db NAME: one more empty database, owned by (granted to) user ds
+# (the benchmark's rounds each start on an empty one).
+pg_add_db() {
+  psql -h "$SVC_ROOT/pg" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE $1 OWNER ds"
+}
+maria_add_db() {
+  mariadb --no-defaults -h127.0.0.1 -P"$MY_PORT" -uroot -e \
+    "CREATE DATABASE $1 CHARACTER SET utf8mb4; GRANT ALL ON $1.* TO 'ds'@'%';"
+}
+
 # zk_start: a throwaway ZooKeeper (standalone, reference/deps.md) on loopback; after it ZK_PORT
 # and ZK_CONNECT (127.0.0.1:$ZK_PORT). tickTime 2000 ms: sessions of 4 s to 40 s. Needs the
 # zookeeper and default-jre-headless packages (svc_have_zookeeper), not root.
