@@ -586,7 +586,7 @@ constexpr const char* kDefaultWorkerGroup = "default";
 
 std::vector<std::string> WorkerAddresses(const Call& c) {
   std::vector<std::string> out;
-  for (const auto& s : c.deps.servers)
+  for (const auto& s : c.deps.list_servers ? c.deps.list_servers() : c.deps.servers)
     if (s.node_type == "WORKER") out.push_back(s.host + ":" + std::to_string(s.port));
   return out;
 }
@@ -1231,7 +1231,7 @@ HttpResponse MonitorNodes(const Call& c) {
   std::string dir = type == "MASTER" ? "master" : type == "WORKER" ? "worker" : "alert-server";
   json list = json::array();
   int64_t id = 0;
-  for (const auto& s : c.deps.servers) {
+  for (const auto& s : c.deps.list_servers ? c.deps.list_servers() : c.deps.servers) {
     ++id;
     if (s.node_type != type) continue;
     std::string addr = s.host + ":" + std::to_string(s.port);

@@ -39,6 +39,9 @@ struct ApiDeps {
   // fixed values and a general user reaches only the projects they own.
   AdminStore* admin = nullptr;
   std::vector<LocalServer> servers;
+  // Cluster mode: the live servers, read from the registry at each request (instead of
+  // `servers`, which standalone fills once).
+  std::function<std::vector<LocalServer>()> list_servers;
   std::string db_type;   // "SQLITE", "POSTGRESQL" or "MYSQL", for /monitor/databases
   std::string data_dir;  // disk figures of the monitor
   // Cron schedules (/projects/{projectCode}/schedules). Without it those routes answer 10000.

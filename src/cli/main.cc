@@ -1,17 +1,51 @@
-// The `dsched` binary: `dsched standalone` runs the server; every other subcommand is a client
-// of a running server's REST API (client_commands.h).
+// The `dsched` binary: `dsched standalone` runs every service in one process, `dsched
+// master|worker|api|alert` one cluster service each; `dsched db ...` manages the schema; every
+// other subcommand is a client of a running server's REST API (client_commands.h).
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <iostream>
 
 #include "cli/client_commands.h"
 #include "cli/db_commands.h"
 #include "cli/standalone.h"
+#include "cluster/services.h"
 
 extern char** environ;
+
+namespace {
+
+std::unique_ptr<dsched::cluster::ServiceProcess> g_service;
+
+// Starts a server with SIGINT/SIGTERM blocked in every thread, then waits for one of them (or
+// for the server's own fatal condition, which raises SIGTERM). Returns the exit code: 0 after a
+// signal, 1 when it could not start (the reason on stderr, one line). The caller stops the
+// server after this returns.
+int RunUntilSignal(const std::function<dsched::Status(std::function<void()>)>& start) {
+  // A task's process group outlives us on purpose; SIGPIPE from a closed client must not
+  // take the server down.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
+  dsched::Status s = start([] { kill(getpid(), SIGTERM); });
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("signal {}: stopping", sig);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"dsched: a DolphinScheduler-compatible workflow scheduler"};
@@ -33,25 +67,48 @@ int main(int argc, char** argv) {
     }
     if (!data_dir.empty()) cfg->Set("data.dir", data_dir);
     if (port >= 0) cfg->Set("api.port", std::to_string(port));
-    // A task's process group outlives us on purpose; SIGPIPE from a closed client must not
-    // take the server down.
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
-    auto server = dsched::Standalone::Start(*cfg);
-    if (!server.ok()) {
-      std::cerr << "error: " << server.status().message() << "\n";
-      exit_code = 1;
-      return;
-    }
-    int sig = 0;
-    sigwait(&set, &sig);
-    spdlog::info("signal {}: stopping", sig);
-    server->reset();
+    std::unique_ptr<dsched::Standalone> server;
+    exit_code = RunUntilSignal([&](std::function<void()>) -> dsched::Status {
+      auto s = dsched::Standalone::Start(*cfg);
+      if (!s.ok()) return s.status();
+      server = std::move(*s);
+      return dsched::Status::Ok();
+    });
+    server.reset();
   });
+
+  // The cluster services, one per process (cluster/services.h); the same flags as standalone.
+  struct ServiceFlags {
+    std::string config_file, data_dir;
+  };
+  static ServiceFlags flags[4];
+  const std::pair<dsched::cluster::Service, const char*> kServices[] = {
+      {dsched::cluster::Service::kMaster, "run a master: command intake, DAG engine, cron firing"},
+      {dsched::cluster::Service::kWorker, "run a worker: executes the tasks masters dispatch"},
+      {dsched::cluster::Service::kApi, "run the REST API server"},
+      {dsched::cluster::Service::kAlert, "run an alert server: sends the alert outbox"}};
+  for (int i = 0; i < 4; ++i) {
+    auto [which, help] = kServices[i];
+    auto* sub = app.add_subcommand(dsched::cluster::ServiceName(which), help);
+    sub->add_option("--config", flags[i].config_file, "config file (key = value lines)");
+    sub->add_option("--data-dir", flags[i].data_dir, "logs and exec dirs (worker), data dir");
+    sub->callback([&exit_code, which, i] {
+      auto cfg = dsched::Config::Load(flags[i].config_file, environ);
+      if (!cfg.ok()) {
+        std::cerr << "error: " << cfg.status().message() << "\n";
+        exit_code = 2;
+        return;
+      }
+      if (!flags[i].data_dir.empty()) cfg->Set("data.dir", flags[i].data_dir);
+      exit_code = RunUntilSignal([&](std::function<void()> on_fatal) -> dsched::Status {
+        auto svc = dsched::cluster::ServiceProcess::Start(which, *cfg, std::move(on_fatal));
+        if (!svc.ok()) return svc.status();
+        g_service = std::move(*svc);
+        return dsched::Status::Ok();
+      });
+      g_service.reset();
+    });
+  }
 
   dsched::cli::RegisterClientCommands(app, &exit_code);
   dsched::cli::RegisterDbCommands(app, &exit_code);

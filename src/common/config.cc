@@ -63,6 +63,15 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "longest pause between two retries of a registry call"},
       {"registry.zookeeper.retry-policy.max-retries", "int", "5",
        "retries of a registry call that lost its connection before it fails"},
+      {"server.host", "string", "127.0.0.1",
+       "address a cluster service registers and the others reach it at (its host part)"},
+      {"master.listen-port", "int", "5678", "RPC port of dsched master"},
+      {"worker.listen-port", "int", "1234", "RPC port of dsched worker"},
+      {"alert.listen-port", "int", "50052", "port dsched alert registers with"},
+      {"master.heartbeat-interval", "duration", "10s",
+       "how often a master refreshes its registry heartbeat"},
+      {"worker.heartbeat-interval", "duration", "10s",
+       "how often a worker refreshes its registry heartbeat"},
   };
   return kKeys;
 }
@@ -150,6 +159,8 @@ StatusOr<Config> Config::Load(const std::string& path, char** envp) {
         {"SPRING_DATASOURCE_URL", "db.url"},
         {"SPRING_DATASOURCE_USERNAME", "db.user"},
         {"SPRING_DATASOURCE_PASSWORD", "db.password"},
+        {"REGISTRY_TYPE", "registry.type"},
+        {"REGISTRY_ZOOKEEPER_CONNECT_STRING", "registry.zookeeper.connect-string"},
     };
     for (const auto& [var, key] : kAliases) {
       std::string want = std::string(var) + "=";

@@ -132,7 +132,13 @@ Engine::~Engine() { Stop(); }
 Status Engine::Start() {
   DSCHED_CHECK(worker_ != nullptr);
   thread_ = std::thread([this] { Loop(); });
-  Post([this] { Recover(/*own_only=*/false); });
+  Post([this] {
+    Recover(
+        [this](const WorkflowInstance& wi) {
+          return !opts_.master_alive || wi.host == opts_.host || !opts_.master_alive(wi.host);
+        },
+        "start-up recovery");
+  });
   return Status::Ok();
 }
 
@@ -256,7 +262,8 @@ void Engine::IntakeCommands() {
   // (owned by this master, command gone) although HandleCommand saw an error.
   if (adopt_own_) {
     adopt_own_ = false;
-    Recover(/*own_only=*/true);
+    Recover([this](const WorkflowInstance& wi) { return wi.owner_epoch == opts_.epoch; },
+            "adopting instances");
   }
   if (!task_group_rows_.empty()) TaskGroupServeAll();
   for (const Command& c : *cmds) {
@@ -536,17 +543,22 @@ std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, 
   return r;
 }
 
-void Engine::Recover(bool own_only) {
+void Engine::TakeOver(const std::string& dead_master) {
+  Post([this, dead_master] {
+    Recover([&](const WorkflowInstance& wi) { return wi.host == dead_master; }, "takeover");
+  });
+}
+
+void Engine::Recover(const std::function<bool(const WorkflowInstance&)>& which, const char* why) {
   auto unfinished = instances_.ListUnfinished();
   if (!unfinished.ok()) {
-    spdlog::error("{}: {}", own_only ? "adopting instances" : "start-up recovery",
-                  unfinished.status().message());
-    if (own_only) adopt_own_ = true;
+    spdlog::error("{}: {}", why, unfinished.status().message());
+    adopt_own_ = true;  // the next command scan tries again (our own instances at least)
     return;
   }
   for (WorkflowInstance wi : *unfinished) {
     if (runners_.count(wi.id)) continue;
-    if (own_only && wi.owner_epoch != opts_.epoch) continue;
+    if (!which(wi)) continue;
     Status s = instances_.TakeOwnership(wi.id, wi.owner_epoch, opts_.host, opts_.epoch);
     if (!s.ok()) continue;
     wi.host = opts_.host;
@@ -557,7 +569,7 @@ void Engine::Recover(bool own_only) {
       spdlog::error("cannot recover workflow instance {}: {}", wi.id, err.message());
       continue;
     }
-    spdlog::info("recovered workflow instance {} ({})", wi.id, Name(wi.state));
+    spdlog::info("{}: workflow instance {} ({}) is ours now", why, wi.id, Name(wi.state));
     int64_t id = wi.id;
     Runner& runner = *r;
     runners_[id] = std::move(r);
@@ -913,6 +925,8 @@ TaskDispatch Engine::MakeDispatch(Runner& r, const TaskInstance& ti) {
   d.task_priority = t.priority;
   d.dry_run = r.wi.dry_run != 0;
   d.worker_group = t.worker_group;
+  d.master_host = opts_.host;
+  d.worker_host = ti.host;
   if (t.timeout_enabled && t.timeout > 0 && t.timeout_strategy &&
       *t.timeout_strategy != TimeoutStrategy::kWarn) {
     d.timeout_ms = t.timeout * opts_.minute_ms;

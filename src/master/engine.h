@@ -37,6 +37,9 @@ struct EngineOptions {
   int64_t minute_ms = 60000;  // retry intervals, timeouts and delays are in minutes
   int64_t commit_delay_us = 0;
   std::string log_base;  // where logic tasks (run by the master) write their logs
+  // Cluster mode: whether the master at this address is alive. Start-up recovery then takes
+  // over only the instances of masters that are not (standalone: unset, it takes them all).
+  std::function<bool(const std::string& host)> master_alive;
 };
 
 class Engine final : public MasterControl, public TaskEventSink {
@@ -48,8 +51,12 @@ class Engine final : public MasterControl, public TaskEventSink {
   void SetWorker(WorkerClient* worker) { worker_ = worker; }
   // Task groups: without a store, tasks that name a group run without one. Set before Start().
   void SetTaskGroupStore(TaskGroupStore* task_groups) { task_groups_ = task_groups; }
-  // Takes over every unfinished instance (start-up recovery), then starts the loop thread.
+  // Takes over every unfinished instance (start-up recovery) not owned by a live master, then
+  // starts the loop thread.
   Status Start();
+  // A master left the registry: take over its unfinished instances (fenced by epoch, so of
+  // several masters doing this one wins each instance) and re-attach to their running tasks.
+  void TakeOver(const std::string& dead_master);
   void Stop();
 
   // MasterControl
@@ -77,7 +84,8 @@ class Engine final : public MasterControl, public TaskEventSink {
   std::unique_ptr<Runner> BuildRunner(const WorkflowInstance& wi, Status* error);
   // Takes over the unfinished instances of the database and runs them: at start-up all of
   // them; own_only (after an outage) those this master owns but has no runner for.
-  void Recover(bool own_only);
+  // Takes over (TakeOwnership, fenced) and resumes the unfinished instances `which` selects.
+  void Recover(const std::function<bool(const WorkflowInstance&)>& which, const char* why);
 
   // Runner logic, engine thread only.
   // Submits every node of the run whose predecessors have all passed (start, resume).

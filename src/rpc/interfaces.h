@@ -61,6 +61,14 @@ struct TaskDispatch {
   bool timeout_kills = false; // FAILED or WARNFAILED
   bool dry_run = false;
   std::string worker_group = "default";
+  // Cluster mode: the dispatching master's RPC address (host:port), where the worker sends the
+  // attempt's events; and for Reattach, the worker that ran the attempt (the task row's host;
+  // empty when it never started).
+  std::string master_host;
+  std::string worker_host;
+  // Reattach only: NotFound (and nothing started) when this worker never had the attempt. A
+  // master that took over an attempt whose start it never heard of asks every worker so.
+  bool only_if_known = false;
   bool operator==(const TaskDispatch&) const = default;  // the RPC round-trip tests use it
 };
 
@@ -81,6 +89,7 @@ struct TaskEvent {
   std::string log_path;
   std::vector<Property> var_pool;  // kFinished: OUT params set by the task
   bool timed_out = false;
+  std::string master_host;  // the dispatch's: which master the event is for
   bool operator==(const TaskEvent&) const = default;  // the RPC round-trip tests use it
 };
 
@@ -95,7 +104,8 @@ class WorkerClient {
   // attempt is OK.
   virtual Status Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) = 0;
   // After a master restart or takeover: find the attempt (still running, finished while no
-  // master listened, or never started) and report its events to the new epoch. Idempotent.
+  // master listened, or never started: then it starts, unless d.only_if_known) and report its
+  // events to the new epoch and master. Idempotent.
   virtual Status Reattach(const TaskDispatch& d) = 0;
 };
 

@@ -180,12 +180,21 @@ StatusOr<std::vector<std::string>> Worker::Prepare(const TaskDispatch& d, const 
   return std::vector<std::string>{"/bin/bash", wrapper};
 }
 
+void Worker::Emit(const Attempt& a, TaskEvent e) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    e.master_epoch = a.d.master_epoch;
+    e.master_host = a.d.master_host;
+  }
+  sink_.OnTaskEvent(e);
+}
+
 TaskEvent Worker::EventFor(const Attempt& a, TaskEventType type) const {
   TaskEvent e;
   e.type = type;
   e.task_instance_id = a.d.task_instance_id;
   e.attempt = a.d.attempt;
-  e.master_epoch = a.d.master_epoch;
+  // master_epoch and master_host: set by Emit, under the lock (a Reattach may change them).
   e.workflow_instance_id = a.d.workflow_instance_id;
   e.host = opts_.host;
   e.pid = a.pid;
@@ -202,14 +211,14 @@ void Worker::Run(std::shared_ptr<Attempt> a) {
   a->start_ms = clock_.NowMs();
   running.time_ms = a->start_ms;
   if (d.dry_run) {
-    Emit(running);
+    Emit(*a, running);
     Finish(a, 0);
     return;
   }
   auto argv = Prepare(d, dir);
   if (!argv.ok()) {
     AppendLog(log, "task " + d.task_name + " could not start: " + argv.status().message());
-    Emit(running);
+    Emit(*a, running);
     Finish(a, 1);
     return;
   }
@@ -242,17 +251,17 @@ void Worker::Run(std::shared_ptr<Attempt> a) {
     }
   }
   if (pid == -1) {  // killed before it started
-    Emit(running);
+    Emit(*a, running);
     Finish(a, 137);
     return;
   }
   if (pid == 0) {
-    Emit(running);
+    Emit(*a, running);
     Finish(a, 1);
     return;
   }
   running.pid = pid;
-  Emit(running);
+  Emit(*a, running);
   auto code = launcher_.Wait(pid);
   bool killing;
   {
@@ -325,7 +334,7 @@ void Worker::Finish(std::shared_ptr<Attempt> a, int exit_code) {
     --running_;
     PumpLocked();
   }
-  Emit(e);
+  Emit(*a, e);
 }
 
 Status Worker::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) {
@@ -354,20 +363,48 @@ Status Worker::Reattach(const TaskDispatch& d) {
   std::string dir = ExecDir(d);
   WrapperState st = ReadState(dir);
   int pid = st.pid;
-  if (!st.exit && pid <= 0) return Dispatch(d);  // it never started: run it now
+  if (!st.exit && pid <= 0) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (!attempts_.count({d.task_instance_id, d.attempt})) {
+      if (d.only_if_known)
+        return NotFound("attempt " + std::to_string(d.attempt) + " of task instance " +
+                        std::to_string(d.task_instance_id) + " never reached this worker");
+      l.unlock();
+      return Dispatch(d);  // it never started: run it now
+    }
+  }
   auto a = std::make_shared<Attempt>();
   a->d = d;
   a->pid = pid;
   {
     std::lock_guard<std::mutex> l(mu_);
     Key k{d.task_instance_id, d.attempt};
-    if (attempts_.count(k)) return Status::Ok();
+    auto known = attempts_.find(k);
+    if (known != attempts_.end()) {
+      // Still queued or running here: a new owner (a master that took the instance over)
+      // gets its events from now on, starting with where the attempt stands.
+      Attempt& old = *known->second;
+      if (d.master_epoch > old.d.master_epoch) {
+        old.d.master_epoch = d.master_epoch;
+        old.d.master_host = d.master_host;
+        newest_epoch_[d.task_instance_id] =
+            std::max(newest_epoch_[d.task_instance_id], d.master_epoch);
+        if (old.pid > 0 && !old.finished) {
+          TaskEvent e = EventFor(old, TaskEventType::kRunning);
+          e.time_ms = old.start_ms;
+          e.master_epoch = old.d.master_epoch;
+          e.master_host = old.d.master_host;
+          sink_.OnTaskEvent(e);  // under mu_: no Finish can slip its event in before this one
+        }
+      }
+      return Status::Ok();
+    }
     newest_epoch_[d.task_instance_id] = std::max(newest_epoch_[d.task_instance_id], d.master_epoch);
     attempts_[k] = a;
     ++running_;
     std::optional<int> exit = st.exit;
     threads_.emplace_back([this, a, exit] {
-      Emit(EventFor(*a, TaskEventType::kRunning));
+      Emit(*a, EventFor(*a, TaskEventType::kRunning));
       if (exit) {
         Finish(a, *exit);
       } else {

@@ -70,7 +70,9 @@ class Worker final : public WorkerClient {
   void Finish(std::shared_ptr<Attempt> a, int exit_code);
   void KillAttempt(std::shared_ptr<Attempt> a);
   StatusOr<std::vector<std::string>> Prepare(const TaskDispatch& d, const std::string& dir);
-  void Emit(const TaskEvent& e) { sink_.OnTaskEvent(e); }
+  // Sends an event of `a` to the master that owns the attempt now: a takeover's Reattach may
+  // have changed the owner (epoch, master host) since the event was made.
+  void Emit(const Attempt& a, TaskEvent e);
   // An event of this attempt stamped now, with its identity, host and paths filled in.
   TaskEvent EventFor(const Attempt& a, TaskEventType type) const;
   void AppendLog(const std::string& path, const std::string& line);

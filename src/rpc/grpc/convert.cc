@@ -169,9 +169,9 @@ Status FromProto(const rpc::StatusReply& r) {
 // proto/dsched.proto, the functions below and convert_test.cc's full values, then these sizes
 // (measured with libstdc++ on x86-64; other ABIs skip the check).
 #if defined(__GLIBCXX__) && defined(__x86_64__)
-static_assert(sizeof(TaskDispatch) == 280,
+static_assert(sizeof(TaskDispatch) == 352,
               "TaskDispatch changed: carry the new field in proto/dsched.proto and convert.cc");
-static_assert(sizeof(TaskEvent) == 192,
+static_assert(sizeof(TaskEvent) == 224,
               "TaskEvent changed: carry the new field in proto/dsched.proto and convert.cc");
 #endif
 
@@ -195,6 +195,9 @@ void ToProto(const TaskDispatch& d, rpc::TaskDispatch* out) {
   out->set_timeout_kills(d.timeout_kills);
   out->set_dry_run(d.dry_run);
   out->set_worker_group(d.worker_group);
+  out->set_master_host(d.master_host);
+  out->set_worker_host(d.worker_host);
+  out->set_only_if_known(d.only_if_known);
 }
 
 StatusOr<TaskDispatch> FromProto(const rpc::TaskDispatch& m) {
@@ -221,6 +224,8 @@ StatusOr<TaskDispatch> FromProto(const rpc::TaskDispatch& m) {
   DSCHED_ASSIGN_OR_RETURN(d.task_priority, FromProto(m.task_priority(), "dispatch.task_priority"));
   DSCHED_RETURN_IF_ERROR(NonNegative(m.timeout_ms(), "dispatch.timeout_ms"));
   DSCHED_RETURN_IF_ERROR(MaxBytes(m.worker_group(), kRpcMaxNameBytes, "dispatch.worker_group"));
+  DSCHED_RETURN_IF_ERROR(MaxBytes(m.master_host(), kRpcMaxNameBytes, "dispatch.master_host"));
+  DSCHED_RETURN_IF_ERROR(MaxBytes(m.worker_host(), kRpcMaxNameBytes, "dispatch.worker_host"));
   d.task_instance_id = m.task_instance_id();
   d.attempt = m.attempt();
   d.master_epoch = m.master_epoch();
@@ -235,6 +240,9 @@ StatusOr<TaskDispatch> FromProto(const rpc::TaskDispatch& m) {
   d.timeout_kills = m.timeout_kills();
   d.dry_run = m.dry_run();
   d.worker_group = m.worker_group();
+  d.master_host = m.master_host();
+  d.worker_host = m.worker_host();
+  d.only_if_known = m.only_if_known();
   return d;
 }
 
@@ -252,6 +260,7 @@ void ToProto(const TaskEvent& e, rpc::TaskEvent* out) {
   out->set_log_path(e.log_path);
   PropsToProto(e.var_pool, out->mutable_var_pool());
   out->set_timed_out(e.timed_out);
+  out->set_master_host(e.master_host);
 }
 
 StatusOr<TaskEvent> FromProto(const rpc::TaskEvent& m, const std::string& field) {
@@ -268,6 +277,7 @@ StatusOr<TaskEvent> FromProto(const rpc::TaskEvent& m, const std::string& field)
   DSCHED_RETURN_IF_ERROR(MaxBytes(m.execute_path(), kRpcMaxPathBytes, field + ".execute_path"));
   DSCHED_RETURN_IF_ERROR(MaxBytes(m.log_path(), kRpcMaxPathBytes, field + ".log_path"));
   DSCHED_ASSIGN_OR_RETURN(e.var_pool, PropsFromProto(m.var_pool(), field + ".var_pool"));
+  DSCHED_RETURN_IF_ERROR(MaxBytes(m.master_host(), kRpcMaxNameBytes, field + ".master_host"));
   e.task_instance_id = m.task_instance_id();
   e.attempt = m.attempt();
   e.master_epoch = m.master_epoch();
@@ -278,6 +288,7 @@ StatusOr<TaskEvent> FromProto(const rpc::TaskEvent& m, const std::string& field)
   e.execute_path = m.execute_path();
   e.log_path = m.log_path();
   e.timed_out = m.timed_out();
+  e.master_host = m.master_host();
   return e;
 }
 

@@ -37,6 +37,9 @@ TaskDispatch FullDispatch() {
   d.timeout_kills = true;
   d.dry_run = true;
   d.worker_group = "gpu";
+  d.master_host = "10.0.0.7:5678";
+  d.worker_host = "10.0.0.8:1234";
+  d.only_if_known = true;
   return d;
 }
 
@@ -55,6 +58,7 @@ TaskEvent FullEvent() {
   e.log_path = "/tmp/logs/101.log";
   e.var_pool = {{"out", "OUT", "INTEGER", "42"}};
   e.timed_out = true;
+  e.master_host = "10.0.0.7:5678";
   return e;
 }
 

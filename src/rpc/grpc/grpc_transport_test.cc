@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/wait_until.h"
 #include "rpc/grpc/convert.h"
 #include "rpc/grpc/grpc_clients.h"
 #include "rpc/grpc/grpc_servers.h"
@@ -17,18 +18,6 @@
 
 namespace dsched {
 namespace {
-
-constexpr auto kPatience = std::chrono::seconds(60);
-
-// Polls until pred holds or kPatience passed; returns pred's last value.
-bool WaitUntil(const std::function<bool()>& pred) {
-  const auto end = std::chrono::steady_clock::now() + kPatience;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
 
 TaskDispatch SomeDispatch(int64_t id = 101) {
   TaskDispatch d;

@@ -1,0 +1,342 @@
+#include "cluster/routing.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "model/states.h"
+
+namespace dsched::cluster {
+
+namespace {
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+WorkerView ParseWorkerHeartbeat(const NodeInfo& n) {
+  WorkerView w;
+  w.address = n.address;
+  auto j = nlohmann::json::parse(n.heartbeat, nullptr, false);
+  if (!j.is_object()) return w;
+  if (j.contains("workerGroups") && j["workerGroups"].is_array())
+    for (const auto& g : j["workerGroups"])
+      if (g.is_string()) w.groups.push_back(g.get<std::string>());
+  if (j.contains("serverStatus") && j["serverStatus"].is_string())
+    w.normal = j["serverStatus"].get<std::string>() != "BUSY";
+  return w;
+}
+
+std::vector<std::string> EligibleWorkers(const std::vector<WorkerView>& workers,
+                                         const std::string& group) {
+  const std::string want = group.empty() ? "default" : group;
+  std::vector<std::string> out;
+  for (const auto& w : workers)
+    if (w.normal && std::find(w.groups.begin(), w.groups.end(), want) != w.groups.end())
+      out.push_back(w.address);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ------------------------------------------------------------------ WorkerRouter
+
+WorkerRouter::WorkerRouter(Registry& registry, WorkerRouterOptions opts)
+    : registry_(registry), opts_(opts) {
+  sender_ = std::thread([this] { Loop(); });
+}
+
+WorkerRouter::~WorkerRouter() { Stop(); }
+
+void WorkerRouter::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (sender_.joinable()) sender_.join();
+}
+
+size_t WorkerRouter::queued() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return queue_.size();
+}
+
+Status WorkerRouter::Dispatch(const TaskDispatch& d) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    queue_.push_back({d, false});
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+Status WorkerRouter::Reattach(const TaskDispatch& d) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    queue_.push_back({d, true});
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+Status WorkerRouter::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) {
+  std::string placed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = placed_.find({task_instance_id, attempt});
+    if (it != placed_.end()) placed = it->second;
+  }
+  if (!placed.empty()) return Client(placed).Kill(task_instance_id, attempt, master_epoch);
+  // Not placed by this router (dispatched before a takeover, or still queued here): every live
+  // worker is told; killing an attempt a worker does not know is a no-op there.
+  Status first = Status::Ok();
+  for (const auto& w : Workers(/*refresh=*/true)) {
+    Status s = Client(w.address).Kill(task_instance_id, attempt, master_epoch);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+std::vector<WorkerView> WorkerRouter::Workers(bool refresh) {
+  const int64_t now = SteadyMs();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!refresh && workers_read_ms_ >= 0 && now - workers_read_ms_ < opts_.registry_refresh_ms)
+      return workers_;
+  }
+  auto nodes = registry_.TryList(NodeType::kWorker);
+  std::lock_guard<std::mutex> l(mu_);
+  if (!nodes.ok()) {
+    spdlog::warn("reading the live workers: {}", nodes.status().message());
+    return workers_;  // the last list seen; a dispatch to a gone worker fails and is retried
+  }
+  workers_.clear();
+  for (const auto& n : *nodes) workers_.push_back(ParseWorkerHeartbeat(n));
+  workers_read_ms_ = now;
+  return workers_;
+}
+
+GrpcWorkerClient& WorkerRouter::Client(const std::string& address) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto& c = clients_[address];
+  if (!c) c = std::make_unique<GrpcWorkerClient>(address, opts_.rpc);
+  return *c;
+}
+
+bool WorkerRouter::Deliver(const Job& job) {
+  const TaskDispatch& d = job.d;
+  auto workers = Workers(/*refresh=*/false);
+  if (job.reattach && !d.worker_host.empty()) {
+    // The attempt ran on that worker: only it can find the process. A worker that is gone
+    // may come back on the same address and re-attach; until then the attempt waits.
+    Status s = Client(d.worker_host).Reattach(d);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      placed_[{d.task_instance_id, d.attempt}] = d.worker_host;
+      return true;
+    }
+    if (s.code() != StatusCode::kUnavailable) {
+      spdlog::error("re-attach of task instance {} on {} refused: {}", d.task_instance_id,
+                    d.worker_host, s.message());
+      return true;
+    }
+    return false;
+  }
+  if (job.reattach) {
+    // Never reported as started (the event may have gone to the dead master): a worker may
+    // hold it, queued or running. Each live worker is asked to adopt it only if it has it;
+    // only when none has is it dispatched afresh.
+    TaskDispatch probe = d;
+    probe.only_if_known = true;
+    for (const auto& w : Workers(/*refresh=*/true)) {
+      Status s = Client(w.address).Reattach(probe);
+      if (s.ok()) {
+        std::lock_guard<std::mutex> l(mu_);
+        placed_[{d.task_instance_id, d.attempt}] = w.address;
+        return true;
+      }
+      if (s.code() != StatusCode::kNotFound) return false;  // unreachable: ask again later
+    }
+  }
+  std::vector<std::string> eligible = EligibleWorkers(workers, d.worker_group);
+  for (size_t k = 0; k < eligible.size(); ++k) {
+    const std::string& address = eligible[(next_ + k) % eligible.size()];
+    Status s = Client(address).Dispatch(d);
+    if (s.ok()) {
+      next_ = (next_ + k + 1) % eligible.size();
+      std::lock_guard<std::mutex> l(mu_);
+      placed_[{d.task_instance_id, d.attempt}] = address;
+      // Bounded: an attempt's entry is only a shortcut for Kill (which can also ask everyone).
+      if (placed_.size() > 200000) placed_.erase(placed_.begin());
+      return true;
+    }
+    if (s.code() == StatusCode::kInvalidArgument) {
+      spdlog::error("dispatch of task instance {} refused by {}: {}", d.task_instance_id,
+                    address, s.message());
+      return true;
+    }
+    spdlog::warn("dispatch of task instance {} to {}: {}", d.task_instance_id, address,
+                 s.message());
+  }
+  return false;
+}
+
+void WorkerRouter::Loop() {
+  bool waiting_logged = false;
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      job = queue_.front();
+    }
+    if (Deliver(job)) {
+      waiting_logged = false;
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.pop_front();
+      continue;
+    }
+    if (!waiting_logged) {
+      spdlog::warn("no worker of group '{}' took task instance {}: waiting for one",
+                   job.d.worker_group, job.d.task_instance_id);
+      waiting_logged = true;
+    }
+    Workers(/*refresh=*/true);
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::milliseconds(opts_.retry_ms), [&] { return stop_; });
+    if (stop_) return;
+  }
+}
+
+// ------------------------------------------------------------------ EventRouter
+
+EventRouter::~EventRouter() { Stop(); }
+
+void EventRouter::Stop() {
+  std::map<std::string, std::unique_ptr<GrpcTaskEventSink>> sinks;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopped_ = true;
+    sinks.swap(sinks_);
+  }
+  for (auto& [host, s] : sinks) s->Stop();
+}
+
+void EventRouter::OnTaskEvent(const TaskEvent& e) {
+  if (e.master_host.empty()) {
+    spdlog::error("event of task instance {} names no master: dropped", e.task_instance_id);
+    return;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (stopped_) return;
+  auto& s = sinks_[e.master_host];
+  if (!s) s = std::make_unique<GrpcTaskEventSink>(e.master_host, opts_);
+  s->OnTaskEvent(e);
+}
+
+// ------------------------------------------------------------------ LiveMasterFence
+
+LiveMasterFence::LiveMasterFence(Registry& registry, WorkerClient& local)
+    : registry_(registry), local_(local) {
+  registry_.OnNodeRemoved(NodeType::kMaster, [this](const NodeInfo& gone) {
+    std::lock_guard<std::mutex> l(mu_);
+    masters_.erase(std::remove_if(masters_.begin(), masters_.end(),
+                                  [&](const NodeInfo& m) {
+                                    return m.address == gone.address && m.epoch == gone.epoch;
+                                  }),
+                   masters_.end());
+  });
+}
+
+Status LiveMasterFence::Check(const std::string& host, int64_t epoch) {
+  auto known = [&](const std::vector<NodeInfo>& masters) {
+    for (const auto& m : masters)
+      if (m.epoch == epoch && (host.empty() || m.address == host)) return true;
+    return false;
+  };
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (known(masters_)) return Status::Ok();
+  }
+  auto masters = registry_.TryList(NodeType::kMaster);
+  if (!masters.ok()) return masters.status();  // Unavailable: the master tries again
+  std::lock_guard<std::mutex> l(mu_);
+  masters_ = *masters;
+  if (known(masters_)) return Status::Ok();
+  return FailedPrecondition("master " + (host.empty() ? std::string("of epoch ") : host + " epoch ") +
+                            std::to_string(epoch) +
+                            " is not registered: its instances belong to another master now");
+}
+
+Status LiveMasterFence::Dispatch(const TaskDispatch& d) {
+  DSCHED_RETURN_IF_ERROR(Check(d.master_host, d.master_epoch));
+  return local_.Dispatch(d);
+}
+
+Status LiveMasterFence::Reattach(const TaskDispatch& d) {
+  DSCHED_RETURN_IF_ERROR(Check(d.master_host, d.master_epoch));
+  return local_.Reattach(d);
+}
+
+Status LiveMasterFence::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) {
+  DSCHED_RETURN_IF_ERROR(Check("", master_epoch));
+  return local_.Kill(task_instance_id, attempt, master_epoch);
+}
+
+// ------------------------------------------------------------------ ClusterMasterControl
+
+ClusterMasterControl::ClusterMasterControl(Registry& registry, InstanceStore& instances,
+                                           RpcCallOptions opts)
+    : registry_(registry), instances_(instances), opts_(opts) {}
+
+GrpcMasterControl& ClusterMasterControl::Client(const std::string& address) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto& c = clients_[address];
+  if (!c) c = std::make_unique<GrpcMasterControl>(address, opts_);
+  return *c;
+}
+
+void ClusterMasterControl::WakeCommands() {
+  // Every master scans the command table at least once a second anyway; this only saves the
+  // wait. The claim (a fenced delete of the command row) decides which master runs it.
+  for (const auto& m : registry_.List(NodeType::kMaster)) Client(m.address).WakeCommands();
+}
+
+StatusOr<GrpcMasterControl*> ClusterMasterControl::OwnerOf(int64_t workflow_instance_id) {
+  DSCHED_ASSIGN_OR_RETURN(WorkflowInstance wi, instances_.GetWorkflowInstance(workflow_instance_id));
+  DSCHED_ASSIGN_OR_RETURN(auto masters, registry_.TryList(NodeType::kMaster));
+  for (const auto& m : masters)
+    if (m.address == wi.host) return &Client(m.address);
+  // A finished instance has no live owner to ask: any master loads it for a rerun or a forced
+  // success (taking it under its own epoch).
+  if (IsFinal(wi.state) && !masters.empty()) return &Client(masters.front().address);
+  return Unavailable("master " + wi.host + " that runs workflow instance " +
+                     std::to_string(workflow_instance_id) +
+                     " is not alive; another master takes it over shortly, try again then");
+}
+
+Status ClusterMasterControl::Execute(int64_t workflow_instance_id, ExecuteType type) {
+  DSCHED_ASSIGN_OR_RETURN(GrpcMasterControl * m, OwnerOf(workflow_instance_id));
+  return m->Execute(workflow_instance_id, type);
+}
+
+Status ClusterMasterControl::ForceTaskSuccess(int64_t task_instance_id) {
+  DSCHED_ASSIGN_OR_RETURN(TaskInstance ti, instances_.GetTaskInstance(task_instance_id));
+  DSCHED_ASSIGN_OR_RETURN(GrpcMasterControl * m, OwnerOf(ti.workflow_instance_id));
+  return m->ForceTaskSuccess(task_instance_id);
+}
+
+Status ClusterMasterControl::ExecuteTask(int64_t workflow_instance_id,
+                                         const std::vector<int64_t>& start_nodes,
+                                         TaskDependType mode) {
+  DSCHED_ASSIGN_OR_RETURN(GrpcMasterControl * m, OwnerOf(workflow_instance_id));
+  return m->ExecuteTask(workflow_instance_id, start_nodes, mode);
+}
+
+}  // namespace dsched::cluster

@@ -1,0 +1,156 @@
+// Who to call, in cluster mode: the rpc/interfaces.h roles implemented by choosing a peer from
+// the registry and calling it over gRPC (rpc/grpc). Standalone needs none of this: its master,
+// worker and API are one process.
+//   WorkerRouter         master -> the workers of a task's group
+//   EventRouter          worker -> the master that dispatched each attempt
+//   ClusterMasterControl API    -> the master that owns an instance (or every master)
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "registry/registry.h"
+#include "rpc/grpc/grpc_clients.h"
+#include "rpc/interfaces.h"
+#include "storage/stores.h"
+
+namespace dsched::cluster {
+
+// The worker groups a worker's heartbeat names ("workerGroups"), and whether it takes work
+// (serverStatus NORMAL). Pure.
+struct WorkerView {
+  std::string address;
+  std::vector<std::string> groups;
+  bool normal = true;
+};
+WorkerView ParseWorkerHeartbeat(const NodeInfo& n);
+// Of `workers`, those that serve `group` and are NORMAL, in a stable order. Pure.
+std::vector<std::string> EligibleWorkers(const std::vector<WorkerView>& workers,
+                                         const std::string& group);
+
+struct WorkerRouterOptions {
+  int retry_ms = 500;            // pause before trying again when no worker took a dispatch
+  int registry_refresh_ms = 1000;  // how old the cached worker list may get
+  RpcCallOptions rpc;
+};
+
+// WorkerClient over the registry's live workers. Dispatch and Reattach only queue (the engine
+// never waits on a worker); one sender thread delivers the queue in order. A dispatch goes to
+// the next NORMAL worker of its group in turn; while none is there or none answers it waits
+// and tries again: it never fails (the task stays SUBMITTED_SUCCESS meanwhile, as the
+// DolphinScheduler user expects of a group with no free worker). A Reattach goes to the worker
+// that ran the attempt; for one whose start was never recorded every live worker is asked to
+// adopt it if it has it (queued or running), and only when none has is it dispatched afresh,
+// so no second copy starts beside the first.
+// Thread-safe.
+class WorkerRouter final : public WorkerClient {
+ public:
+  WorkerRouter(Registry& registry, WorkerRouterOptions opts = {});
+  ~WorkerRouter() override;  // Stop()
+
+  Status Dispatch(const TaskDispatch& d) override;
+  Status Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) override;
+  Status Reattach(const TaskDispatch& d) override;
+  void Stop();
+
+  size_t queued() const;
+
+ private:
+  struct Job {
+    TaskDispatch d;
+    bool reattach = false;
+  };
+  void Loop();
+  // True when delivered (or never deliverable: logged).
+  bool Deliver(const Job& job);
+  std::vector<WorkerView> Workers(bool refresh);
+  GrpcWorkerClient& Client(const std::string& address);
+
+  Registry& registry_;
+  const WorkerRouterOptions opts_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::map<std::string, std::unique_ptr<GrpcWorkerClient>> clients_;
+  std::map<std::pair<int64_t, int>, std::string> placed_;  // attempt -> worker address
+  std::vector<WorkerView> workers_;
+  int64_t workers_read_ms_ = -1;
+  size_t next_ = 0;
+  std::thread sender_;
+};
+
+// TaskEventSink of a worker: each event goes to the master named in it (the dispatch's
+// master_host), through one acked, retrying sender per master. Thread-safe.
+class EventRouter final : public TaskEventSink {
+ public:
+  explicit EventRouter(EventSenderOptions opts = {}) : opts_(opts) {}
+  ~EventRouter() override;  // Stop()
+  void OnTaskEvent(const TaskEvent& e) override;
+  void Stop();
+
+ private:
+  const EventSenderOptions opts_;
+  std::mutex mu_;
+  bool stopped_ = false;
+  std::map<std::string, std::unique_ptr<GrpcTaskEventSink>> sinks_;
+};
+
+// The worker side's fence: a WorkerClient in front of the local worker that takes Dispatch,
+// Reattach and Kill only from a master registered at that address under that epoch. A master
+// that was frozen past its session timeout has lost its registration (and its instances, to a
+// takeover); when it resumes, a dispatch it still had queued must not start a second copy of a
+// task beside the one its successor started. The registry's masters are cached, dropped from
+// the cache when they leave, and read again when a caller is not among them.
+// FailedPrecondition, naming master and epoch, otherwise.
+// Thread-safe.
+class LiveMasterFence final : public WorkerClient {
+ public:
+  // Watches the registry's masters: one that leaves is refused at once. `registry` must
+  // outlive this (it keeps the watch).
+  LiveMasterFence(Registry& registry, WorkerClient& local);
+  Status Dispatch(const TaskDispatch& d) override;
+  Status Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) override;
+  Status Reattach(const TaskDispatch& d) override;
+
+ private:
+  // `host` empty: any master registered under `epoch`.
+  Status Check(const std::string& host, int64_t epoch);
+
+  Registry& registry_;
+  WorkerClient& local_;
+  std::mutex mu_;
+  std::vector<NodeInfo> masters_;
+};
+
+// MasterControl of an API server: an action on an instance goes to the master that owns it
+// (the instance row's host); a wake-up to every live master. Unavailable, naming the master,
+// when the owner is not alive (its instances are being taken over: try again shortly).
+// Thread-safe.
+class ClusterMasterControl final : public MasterControl {
+ public:
+  ClusterMasterControl(Registry& registry, InstanceStore& instances, RpcCallOptions opts = {});
+  void WakeCommands() override;
+  Status Execute(int64_t workflow_instance_id, ExecuteType type) override;
+  Status ForceTaskSuccess(int64_t task_instance_id) override;
+  Status ExecuteTask(int64_t workflow_instance_id, const std::vector<int64_t>& start_nodes,
+                     TaskDependType mode) override;
+
+ private:
+  StatusOr<GrpcMasterControl*> OwnerOf(int64_t workflow_instance_id);
+  GrpcMasterControl& Client(const std::string& address);
+
+  Registry& registry_;
+  InstanceStore& instances_;
+  const RpcCallOptions opts_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<GrpcMasterControl>> clients_;
+};
+
+}  // namespace dsched::cluster

@@ -1,0 +1,348 @@
+#include "cluster/services.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "alert/alert_sender.h"
+#include "alert/email_channel.h"
+#include "alert/http_channel.h"
+#include "api/api_server.h"
+#include "cluster/routing.h"
+#include "master/engine.h"
+#include "master/scheduler.h"
+#include "registry/zk_registry.h"
+#include "rpc/grpc/grpc_servers.h"
+#include "storage/sql/sql_store.h"
+#include "worker/process_launcher.h"
+#include "worker/worker.h"
+
+namespace dsched::cluster {
+
+namespace fs = std::filesystem;
+
+const char* ServiceName(Service s) {
+  switch (s) {
+    case Service::kMaster: return "master";
+    case Service::kWorker: return "worker";
+    case Service::kApi: return "api";
+    case Service::kAlert: return "alert";
+  }
+  return "?";
+}
+
+Heartbeater::Heartbeater(std::function<void()> beat, int interval_ms) {
+  thread_ = std::thread([this, beat = std::move(beat), interval_ms] {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, std::chrono::milliseconds(interval_ms), [&] { return stop_; })) {
+      l.unlock();
+      beat();
+      l.lock();
+    }
+  });
+}
+
+Heartbeater::~Heartbeater() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+namespace {
+
+// The host figures of a heartbeat, from /proc (zeros where it cannot be read).
+nlohmann::json HostFigures() {
+  double load1 = 0;
+  {
+    std::ifstream in("/proc/loadavg");
+    in >> load1;
+  }
+  long long total = 0, available = 0;
+  {
+    std::ifstream in("/proc/meminfo");
+    std::string key, unit;
+    long long v = 0;
+    while (in >> key >> v >> unit) {
+      if (key == "MemTotal:") total = v;
+      if (key == "MemAvailable:") available = v;
+    }
+  }
+  double mem = total > 0 ? 1.0 - static_cast<double>(available) / static_cast<double>(total) : 0;
+  return {{"loadAverage", load1},
+          {"memoryUsage", mem},
+          {"availablePhysicalMemorySize", available / 1024.0 / 1024.0}};
+}
+
+std::string Heartbeat(const std::string& address, int64_t started_ms, int64_t now_ms,
+                      const nlohmann::json& extra) {
+  size_t colon = address.rfind(':');
+  nlohmann::json j = HostFigures();
+  j["host"] = address.substr(0, colon);
+  j["port"] = std::stoi(address.substr(colon + 1));
+  j["processId"] = static_cast<int>(getpid());
+  j["startupTime"] = started_ms;
+  j["reportTime"] = now_ms;
+  j["serverStatus"] = "NORMAL";
+  for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+  return j.dump();
+}
+
+NodeType NodeTypeOf(Service s) {
+  return s == Service::kMaster   ? NodeType::kMaster
+         : s == Service::kWorker ? NodeType::kWorker
+                                 : NodeType::kAlertServer;
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(Service which, const Config& cfg,
+                                                               std::function<void()> on_fatal) {
+  std::unique_ptr<ServiceProcess> p(new ServiceProcess());
+  p->which_ = which;
+  p->on_fatal_ = std::move(on_fatal);
+  p->clock_ = std::make_unique<SystemClock>();
+  p->started_ms_ = p->clock_->NowMs();
+  switch (which) {
+    case Service::kMaster: DSCHED_RETURN_IF_ERROR(p->StartMaster(cfg)); break;
+    case Service::kWorker: DSCHED_RETURN_IF_ERROR(p->StartWorker(cfg)); break;
+    case Service::kApi: DSCHED_RETURN_IF_ERROR(p->StartApi(cfg)); break;
+    case Service::kAlert: DSCHED_RETURN_IF_ERROR(p->StartAlert(cfg)); break;
+  }
+  return p;
+}
+
+Status ServiceProcess::OpenStore(const Config& cfg) {
+  DSCHED_ASSIGN_OR_RETURN(DbOptions db, DbOptionsFromConfig(cfg));
+  if (db.type == DbType::kSqlite)
+    return InvalidArgument(
+        "db.type: the cluster services share one database server: set postgresql or mysql "
+        "(DATABASE, SPRING_DATASOURCE_URL); the embedded SQLite file is for dsched standalone");
+  DSCHED_ASSIGN_OR_RETURN(store_, SqlStore::Open(db, *clock_, SchemaMode::kRequireCurrent));
+  return Status::Ok();
+}
+
+Status ServiceProcess::OpenRegistry(const Config& cfg, int64_t min_epoch) {
+  DSCHED_ASSIGN_OR_RETURN(std::string type, RegistryTypeFromConfig(cfg));
+  if (type != "zookeeper")
+    return InvalidArgument("registry.type: the cluster services find each other through "
+                           "ZooKeeper (zookeeper); '" + type + "' lives inside one process");
+  DSCHED_ASSIGN_OR_RETURN(ZkRegistryOptions zo, ZkRegistryOptionsFromConfig(cfg));
+  zo.min_epoch = min_epoch;
+  DSCHED_ASSIGN_OR_RETURN(registry_, ZkRegistry::Create(zo));
+  const char* name = ServiceName(which_);
+  registry_->OnSessionState([this, name](ZkSessionState s) {
+    if (s == ZkSessionState::kSuspended)
+      spdlog::warn("{} {}: registry connection lost; waiting for it to come back", name,
+                   address_);
+    if (s == ZkSessionState::kExpired && !fatal_.exchange(true)) {
+      spdlog::error("{} {}: registry session expired: this {} is no longer registered and "
+                    "its work may be taken over; stopping (disconnect strategy: stop)",
+                    name, address_, name);
+      if (on_fatal_) on_fatal_();
+    }
+  });
+  return Status::Ok();
+}
+
+Status ServiceProcess::StartMaster(const Config& cfg) {
+  DSCHED_RETURN_IF_ERROR(OpenStore(cfg));
+  DSCHED_ASSIGN_OR_RETURN(int64_t max_epoch, store_->MaxOwnerEpoch());
+  DSCHED_RETURN_IF_ERROR(OpenRegistry(cfg, max_epoch));
+  address_ = cfg.GetString("server.host") + ":" + std::to_string(cfg.GetInt("master.listen-port"));
+
+  EngineOptions eo;
+  eo.host = address_;
+  eo.minute_ms = cfg.GetInt("engine.minute_ms");
+  eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
+  std::string data = cfg.GetString("data.dir");
+  eo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
+  ZkRegistry* reg = registry_.get();
+  eo.master_alive = [reg](const std::string& host) {
+    auto masters = reg->TryList(NodeType::kMaster);
+    if (!masters.ok()) return true;  // unknown: leave it alone, the watch catches a death
+    for (const auto& m : *masters)
+      if (m.address == host) return true;
+    return false;
+  };
+  router_ = std::make_unique<WorkerRouter>(*registry_);
+  // The epoch comes from the registration; the engine must exist before the gRPC server that
+  // hands it events, and both before the registration makes this master visible.
+  auto hb = Heartbeat(address_, started_ms_, clock_->NowMs(), nlohmann::json::object());
+  DSCHED_ASSIGN_OR_RETURN(eo.epoch, registry_->Register(NodeType::kMaster, address_, hb));
+  epoch_ = eo.epoch;
+  engine_ = std::make_unique<Engine>(eo, *clock_, *store_, *store_);
+  engine_->SetWorker(router_.get());
+  engine_->SetTaskGroupStore(store_.get());
+  master_service_ = std::make_unique<MasterServiceImpl>(*engine_, *engine_);
+  DSCHED_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(address_, {master_service_.get()}));
+  registry_->OnNodeRemoved(NodeType::kMaster, [this](const NodeInfo& n) {
+    if (n.address == address_) return;
+    spdlog::warn("master {} left the registry: taking over its workflow instances", n.address);
+    engine_->TakeOver(n.address);
+  });
+  DSCHED_RETURN_IF_ERROR(engine_->Start());
+  // Every master fires the schedules; the fire ledger's primary key lets one command per
+  // (schedule, slot) through.
+  SchedulerOptions so;
+  so.refresh_ms = cfg.GetInt("scheduler.refresh_s") * 1000;
+  scheduler_ = std::make_unique<Scheduler>(so, *clock_, *store_, engine_.get());
+  DSCHED_RETURN_IF_ERROR(scheduler_->Start());
+  heartbeat_ = std::make_unique<Heartbeater>(
+      [this] {
+        registry_->Heartbeat(NodeType::kMaster, address_,
+                             Heartbeat(address_, started_ms_, clock_->NowMs(),
+                                       {{"runningWorkflows", engine_->RunnerCount()}}));
+      },
+      static_cast<int>(cfg.GetDurationMs("master.heartbeat-interval")));
+  spdlog::info("dsched master {} (epoch {}), {}", address_, epoch_, Describe(store_->options()));
+  return Status::Ok();
+}
+
+Status ServiceProcess::StartWorker(const Config& cfg) {
+  // A worker never touches the metadata database: tasks come over RPC, events go back.
+  DSCHED_RETURN_IF_ERROR(OpenRegistry(cfg, 0));
+  address_ = cfg.GetString("server.host") + ":" + std::to_string(cfg.GetInt("worker.listen-port"));
+  std::string data = cfg.GetString("data.dir");
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  if (ec) return InvalidArgument("data.dir: cannot create " + data + ": " + ec.message());
+  data = fs::absolute(data).lexically_normal().string();
+  WorkerOptions wo;
+  wo.host = address_;
+  wo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
+  wo.exec_base =
+      cfg.GetString("exec.basepath").empty() ? data + "/exec" : cfg.GetString("exec.basepath");
+  wo.env_file = cfg.GetString("env.file");
+  wo.exec_threads = static_cast<int>(cfg.GetInt("worker.exec_threads"));
+  wo.kill_grace_ms = static_cast<int>(cfg.GetInt("engine.kill_grace_ms"));
+  events_ = std::make_unique<EventRouter>();
+  launcher_ = std::make_unique<PosixProcessLauncher>();
+  worker_ = std::make_unique<Worker>(wo, *clock_, *launcher_, *events_);
+  fence_ = std::make_unique<LiveMasterFence>(*registry_, *worker_);
+  worker_service_ = std::make_unique<WorkerServiceImpl>(*fence_);
+  DSCHED_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(address_, {worker_service_.get()}));
+  const nlohmann::json extra = {{"workerGroups", nlohmann::json::array({cfg.GetString("worker.group")})},
+                                {"workerHostWeight", 100},
+                                {"workerExecThreads", wo.exec_threads}};
+  DSCHED_ASSIGN_OR_RETURN(epoch_, registry_->Register(NodeType::kWorker, address_,
+                                                      Heartbeat(address_, started_ms_,
+                                                                clock_->NowMs(), extra)));
+  heartbeat_ = std::make_unique<Heartbeater>(
+      [this, extra] {
+        registry_->Heartbeat(NodeType::kWorker, address_,
+                             Heartbeat(address_, started_ms_, clock_->NowMs(), extra));
+      },
+      static_cast<int>(cfg.GetDurationMs("worker.heartbeat-interval")));
+  spdlog::info("dsched worker {} (group {}), logs in {}", address_, cfg.GetString("worker.group"),
+               wo.log_base);
+  return Status::Ok();
+}
+
+Status ServiceProcess::StartApi(const Config& cfg) {
+  DSCHED_RETURN_IF_ERROR(OpenStore(cfg));
+  DSCHED_RETURN_IF_ERROR(api::EnsureAdminUser(*store_, *clock_));
+  DSCHED_RETURN_IF_ERROR(OpenRegistry(cfg, 0));
+  codes_ = std::make_unique<CodeGenerator>(*clock_);
+  control_ = std::make_unique<ClusterMasterControl>(*registry_, *store_);
+  api::ApiDeps deps;
+  deps.defs = store_.get();
+  deps.instances = store_.get();
+  deps.users = store_.get();
+  deps.master = control_.get();
+  deps.clock = clock_.get();
+  deps.codes = codes_.get();
+  deps.admin = store_.get();
+  deps.schedules = store_.get();
+  deps.task_groups = store_.get();
+  deps.db_type = store_->options().type == DbType::kPostgres ? "POSTGRESQL" : "MYSQL";
+  deps.data_dir = cfg.GetString("data.dir");
+  ZkRegistry* reg = registry_.get();
+  deps.list_servers = [reg] {
+    std::vector<api::LocalServer> out;
+    const std::pair<NodeType, const char*> kinds[] = {{NodeType::kMaster, "MASTER"},
+                                                      {NodeType::kWorker, "WORKER"},
+                                                      {NodeType::kAlertServer, "ALERT_SERVER"}};
+    for (const auto& [type, name] : kinds)
+      for (const auto& n : reg->List(type)) {
+        size_t colon = n.address.rfind(':');
+        auto j = nlohmann::json::parse(n.heartbeat, nullptr, false);
+        int64_t started = j.is_object() ? j.value("startupTime", int64_t{0}) : 0;
+        out.push_back({name, n.address.substr(0, colon), std::stoi(n.address.substr(colon + 1)),
+                       started});
+      }
+    return out;
+  };
+  DSCHED_ASSIGN_OR_RETURN(api_, api::ApiServer::Create(cfg, deps));
+  address_ = cfg.GetString("api.host") + ":" + std::to_string(api_->port());
+  spdlog::info("dsched api on http://{}/dolphinscheduler, {}", address_,
+               Describe(store_->options()));
+  return Status::Ok();
+}
+
+Status ServiceProcess::StartAlert(const Config& cfg) {
+  DSCHED_RETURN_IF_ERROR(OpenStore(cfg));
+  DSCHED_RETURN_IF_ERROR(OpenRegistry(cfg, 0));
+  address_ = cfg.GetString("server.host") + ":" + std::to_string(cfg.GetInt("alert.listen-port"));
+  email_channel_ = std::make_unique<alert::EmailChannel>();
+  http_channel_ = std::make_unique<alert::HttpChannel>();
+  alert_sender_ = std::make_unique<alert::AlertSender>(
+      alert::AlertSenderOptions{}, *clock_, *store_, *store_,
+      std::map<std::string, alert::AlertChannel*>{{"Email", email_channel_.get()},
+                                                  {"Http", http_channel_.get()}});
+  DSCHED_ASSIGN_OR_RETURN(epoch_, registry_->Register(
+                                      NodeType::kAlertServer, address_,
+                                      Heartbeat(address_, started_ms_, clock_->NowMs(), {})));
+  heartbeat_ = std::make_unique<Heartbeater>(
+      [this] {
+        registry_->Heartbeat(NodeType::kAlertServer, address_,
+                             Heartbeat(address_, started_ms_, clock_->NowMs(), {}));
+      },
+      10000);
+  // One alert server sends at a time (the registry lock "alert-sender"), so two never send
+  // the same alert; the others wait to take over when it goes away.
+  alert_lock_thread_ = std::thread([this] { AlertLockLoop(); });
+  spdlog::info("dsched alert server {}, {}", address_, Describe(store_->options()));
+  return Status::Ok();
+}
+
+void ServiceProcess::AlertLockLoop() {
+  while (!stopping_) {
+    auto lock = registry_->Lock("alert-sender", std::chrono::milliseconds(1000));
+    if (!lock.ok()) continue;
+    spdlog::info("alert server {} holds the sender lock: sending alerts", address_);
+    alert_sender_->Start();
+    // Held until this process stops; a lost session ends the process (OpenRegistry).
+    while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    alert_sender_->Stop();
+    (*lock)->Release();
+  }
+}
+
+ServiceProcess::~ServiceProcess() {
+  stopping_ = true;
+  heartbeat_.reset();
+  if (alert_lock_thread_.joinable()) alert_lock_thread_.join();
+  if (api_) api_->Stop();
+  if (scheduler_) scheduler_->Stop();
+  // The engine stops before the registration goes: the other masters take over what it leaves
+  // unfinished only once it writes and dispatches no more (the epoch fence would refuse its
+  // writes anyway, but not a dispatch already sent).
+  if (engine_) engine_->Stop();
+  if (router_) router_->Stop();
+  if (registry_ && !address_.empty() && which_ != Service::kApi)
+    registry_->Unregister(NodeTypeOf(which_), address_);
+  if (grpc_) grpc_->Shutdown();
+  if (worker_) worker_->Shutdown();
+  if (events_) events_->Stop();
+}
+
+}  // namespace dsched::cluster
