@@ -10,3 +10,8 @@ export PYTHON_LAUNCHER=${PYTHON_LAUNCHER:-python3}
 # export SPRING_DATASOURCE_URL=${SPRING_DATASOURCE_URL:-jdbc:postgresql://127.0.0.1:5432/dolphinscheduler}
 # export SPRING_DATASOURCE_USERNAME=${SPRING_DATASOURCE_USERNAME:-root}
 # export SPRING_DATASOURCE_PASSWORD=${SPRING_DATASOURCE_PASSWORD:-root}
+
+# The registry of the cluster services (dsched master|worker|api|alert), as in DolphinScheduler;
+# these override the registry.* keys of conf/datasource.conf.
+# export REGISTRY_TYPE=${REGISTRY_TYPE:-zookeeper}
+# export REGISTRY_ZOOKEEPER_CONNECT_STRING=${REGISTRY_ZOOKEEPER_CONNECT_STRING:-localhost:2181}

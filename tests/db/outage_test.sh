@@ -14,17 +14,7 @@ export SPRING_DATASOURCE_URL=$PG_URL SPRING_DATASOURCE_USERNAME=ds SPRING_DATASO
 SIDE="$WORK/side-effects.txt"
 
 # 10 chains of 20 tasks; each task leaves one line and takes a moment, so the restart lands mid-run.
-{
-  echo "workflow: {name: outage}"
-  echo "tasks:"
-  for c in $(seq 1 10); do
-    for i in $(seq 1 20); do
-      deps=""
-      [ "$i" -gt 1 ] && deps=", deps: [c${c}t$((i - 1))]"
-      echo "  - {name: c${c}t${i}, task_type: Shell${deps}, command: \"echo c${c}t${i} >> $SIDE; sleep 0.05\"}"
-    done
-  done
-} >"$WORK/outage.yaml"
+chains_yaml outage 10 20 "echo @T@ >> $SIDE; sleep 0.05" >"$WORK/outage.yaml"
 
 PORT=$(free_port)
 start_server "$bin" "$WORK/data" "$PORT" "$WORK/server.log"

@@ -45,3 +45,19 @@ print(d if not isinstance(d, (dict, list)) else json.dumps(d))' || fail "$method
 
 # field NAME: the NAME field of the JSON object on stdin.
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+
+# chains_yaml NAME CHAINS LENGTH COMMAND: a workflow of CHAINS independent chains of LENGTH
+# Shell tasks c<chain>t<i>, each waiting for the one before it; in COMMAND, @T@ stands for the
+# task's name. Prints the YAML.
+chains_yaml() {
+  local name=$1 chains=$2 length=$3 command=$4 c i deps
+  echo "workflow: {name: $name}"
+  echo "tasks:"
+  for c in $(seq 1 "$chains"); do
+    for i in $(seq 1 "$length"); do
+      deps=""
+      [ "$i" -gt 1 ] && deps=", deps: [c${c}t$((i - 1))]"
+      echo "  - {name: c${c}t${i}, task_type: Shell${deps}, command: \"${command//@T@/c${c}t${i}}\"}"
+    done
+  done
+}

@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# Cluster mode end to end (issue 6): real processes on loopback, started here: ZooKeeper,
+# PostgreSQL 15, two `dsched master`, two `dsched worker`, one `dsched api`, one `dsched alert`.
+#   1. A 200-task DAG (10 chains of 20) succeeds; both workers ran tasks; every task ran once;
+#      a task's log reads back over REST.
+#   2. The same DAG again; kill -9 of the master that owns the instance mid-run: the other
+#      master takes it over after the registry session ends, the instance ends SUCCESS, no task
+#      ran twice and no task had two runs at once (each run appends start/end lines to a file).
+#   2b. The killed master restarts and joins; the owner of a new run is frozen (SIGSTOP) past its
+#      session timeout: the other takes over, the resumed one stands down, each task ran once.
+#   3. The seed's scripts in an install directory: bin/start-all.sh starts master, worker,
+#      alert and api servers on this host (install_config.conf: localhost), bin/status-all.sh
+#      shows them, a workflow runs through them, bin/stop-all.sh leaves no process behind.
+# Skipped (77) without root or without the servers (scripts/install-deps.sh). About 60 s.
+set -euo pipefail
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (the database servers run as their own users)"; exit 77; }
+WORK=$(mktemp -d)
+chmod 755 "$WORK"
+export SVC_ROOT="$WORK/svc"
+mkdir -p "$SVC_ROOT"
+. "$HERE/../db/services.sh"
+svc_have_servers && svc_have_zookeeper || { echo "SKIP: PostgreSQL/ZooKeeper not installed"; exit 77; }
+
+declare -A PIDS
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # Tasks run in their own process groups: end any the test left behind.
+  pkill -9 -f "$WORK/exec" 2>/dev/null || true
+  [ -d "$WORK/install" ] && bash "$WORK/install/bin/stop-all.sh" >/dev/null 2>&1 || true
+  svc_stop_all
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+zk_start
+pg_start
+export DATABASE=postgresql SPRING_DATASOURCE_URL=$PG_URL SPRING_DATASOURCE_USERNAME=ds \
+  SPRING_DATASOURCE_PASSWORD=ds
+"$BIN" db create >"$WORK/db-create.log" 2>&1 || { cat "$WORK/db-create.log"; fail "db create"; }
+
+API_PORT=$(free_port)
+# start_service NAME SUBCOMMAND [key = value ...]: one process with its own config and data dir.
+start_service() {
+  local name=$1 sub=$2; shift 2
+  {
+    echo "registry.zookeeper.connect-string = $ZK_CONNECT"
+    echo "registry.zookeeper.session-timeout = 4s"
+    echo "master.heartbeat-interval = 1s"
+    echo "worker.heartbeat-interval = 1s"
+    echo "scheduler.refresh_s = 5"
+    echo "env.file = /nonexistent"
+    echo "log.dir = $WORK/logs"
+    echo "exec.basepath = $WORK/exec"
+    for kv in "$@"; do echo "$kv"; done
+  } >"$WORK/$name.conf"
+  "$BIN" "$sub" --config "$WORK/$name.conf" --data-dir "$WORK/$name" >"$WORK/$name.log" 2>&1 &
+  PIDS[$name]=$!
+}
+M1=$(free_port); M2=$(free_port); W1=$(free_port); W2=$(free_port)
+start_service master1 master "master.listen-port = $M1"
+start_service master2 master "master.listen-port = $M2"
+start_service worker1 worker "worker.listen-port = $W1"
+start_service worker2 worker "worker.listen-port = $W2"
+start_service alert alert "alert.listen-port = $(free_port)"
+start_service api api "api.port = $API_PORT"
+
+for _ in $(seq 1 300); do
+  curl -s -o /dev/null -X POST "127.0.0.1:$API_PORT/dolphinscheduler/login" \
+    -d 'userName=admin&userPassword=dolphinscheduler123' && break
+  for n in "${!PIDS[@]}"; do kill -0 "${PIDS[$n]}" 2>/dev/null || { cat "$WORK/$n.log"; fail "$n exited"; }; done
+  sleep 0.1
+done
+api_login "$API_PORT"
+# Both masters and both workers registered, as the monitor routes see the registry.
+for _ in $(seq 1 100); do
+  m=$(call GET /monitor/MASTER | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+  w=$(call GET /monitor/WORKER | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+  [ "$m" = 2 ] && [ "$w" = 2 ] && break
+  sleep 0.1
+done
+[ "$m" = 2 ] && [ "$w" = 2 ] || fail "registry shows $m masters and $w workers, want 2 and 2"
+
+# The DAG: 10 chains of 20 (c<chain>t<i>), so 10 tasks run at a time. Each run appends its start
+# and end.
+RUNS="$WORK/runs.txt"
+chains_yaml wide 10 20 \
+  "echo @T@ start \$(date +%s%N) >> $RUNS; sleep 0.2; echo @T@ end \$(date +%s%N) >> $RUNS" \
+  >"$WORK/wide.yaml"
+export DSCHED_SERVER="http://127.0.0.1:$API_PORT"
+"$BIN" workflow apply -f "$WORK/wide.yaml" >/dev/null
+
+# wait_final ID: the instance's final state (7 SUCCESS, 6 FAILURE, 5 STOP) within 180 s.
+wait_final() {
+  local st=""
+  for _ in $(seq 1 1800); do
+    st=$(pg_psql -c "SELECT state FROM t_ds_process_instance WHERE id = $1")
+    case "$st" in 5 | 6 | 7) echo "$st"; return 0 ;; esac
+    sleep 0.1
+  done
+  echo "$st"
+}
+# check_runs: every task of the DAG ran exactly once, start before end, in $RUNS.
+check_runs() {
+  python3 - "$RUNS" <<'PY'
+import collections, sys
+starts, ends = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    name, what, t = line.split()
+    (starts if what == "start" else ends)[name].append(int(t))
+want = {"c%dt%d" % (c, i) for c in range(1, 11) for i in range(1, 21)}
+bad = []
+for n in sorted(want):
+    if len(starts[n]) != 1 or len(ends[n]) != 1 or ends[n][0] < starts[n][0]:
+        bad.append("%s: %d starts, %d ends" % (n, len(starts[n]), len(ends[n])))
+extra = set(starts) - want
+if bad or extra:
+    sys.exit("FAIL: tasks not run exactly once: %s %s" % (bad[:10], sorted(extra)[:5]))
+PY
+}
+new_instance_after() {  # the id of the first instance newer than $1
+  local id=""
+  for _ in $(seq 1 300); do
+    id=$(pg_psql -c "SELECT MIN(id) FROM t_ds_process_instance WHERE id > $1")
+    [ -n "$id" ] && { echo "$id"; return 0; }
+    sleep 0.1
+  done
+  fail "no workflow instance was created"
+}
+
+# mid_run_owner ID: waits until 40 of instance ID's tasks succeeded; then OWNER is the master
+# (master1 or master2) that owns it, OTHER the other one, done_n the tasks done by then.
+mid_run_owner() {
+  for _ in $(seq 1 600); do
+    done_n=$(pg_psql -c "SELECT COUNT(*) FROM t_ds_task_instance WHERE process_instance_id = $1 AND state = 7")
+    [ "$done_n" -ge 40 ] && break
+    sleep 0.05
+  done
+  local owner
+  owner=$(pg_psql -c "SELECT host FROM t_ds_process_instance WHERE id = $1")
+  case "$owner" in
+    *":$M1") OWNER=master1 OTHER=master2 ;;
+    *":$M2") OWNER=master2 OTHER=master1 ;;
+    *) fail "instance $1 is owned by '$owner', neither master" ;;
+  esac
+}
+
+# ---- 1. the DAG on two masters and two workers
+"$BIN" workflow run wide >/dev/null
+ID=$(new_instance_after 0)
+st=$(wait_final "$ID")
+[ "$st" = 7 ] || { tail -20 "$WORK"/master*.log; fail "instance $ID ended in state $st, want 7 (SUCCESS)"; }
+ok=$(pg_psql -c "SELECT COUNT(*) FROM t_ds_task_instance WHERE process_instance_id = $ID AND state = 7")
+[ "$ok" = 200 ] || fail "instance $ID: $ok task instances SUCCESS, want 200"
+hosts=$(pg_psql -c "SELECT COUNT(DISTINCT host) FROM t_ds_task_instance WHERE process_instance_id = $ID")
+[ "$hosts" = 2 ] || fail "tasks ran on $hosts workers, want both"
+check_runs
+TI=$(pg_psql -c "SELECT id FROM t_ds_task_instance WHERE process_instance_id = $ID AND name = 'c4t3'")
+log=$(call GET "/log/detail?taskInstanceId=$TI&skipLineNum=0&limitLineNum=100")
+echo "$log" | grep -q "c4t3" || fail "the log of task c4t3 over REST does not show its script's run: $log"
+echo "ok 1: 200-task DAG on 2 masters and 2 workers, each task once, logs over REST"
+
+# ---- 2. kill -9 of the owning master mid-run
+: >"$RUNS"
+"$BIN" workflow run wide >/dev/null
+ID2=$(new_instance_after "$ID")
+mid_run_owner "$ID2"
+victim=$OWNER survivor=$OTHER
+kill -9 "${PIDS[$victim]}"
+t_kill=$(date +%s%N)
+echo "killed $victim (owner of instance $ID2) after $done_n tasks had succeeded"
+st=$(wait_final "$ID2")
+[ "$st" = 7 ] || { tail -30 "$WORK/$survivor.log"; fail "instance $ID2 ended in state $st after the takeover, want 7"; }
+new_owner=$(pg_psql -c "SELECT host FROM t_ds_process_instance WHERE id = $ID2")
+[[ $new_owner == *":${M1}" && $survivor == master1 ]] || [[ $new_owner == *":${M2}" && $survivor == master2 ]] ||
+  fail "instance $ID2 is owned by $new_owner after the takeover, want the surviving $survivor"
+ok=$(pg_psql -c "SELECT COUNT(*) FROM t_ds_task_instance WHERE process_instance_id = $ID2 AND state = 7")
+[ "$ok" = 200 ] || fail "instance $ID2: $ok task instances SUCCESS, want 200"
+check_runs
+took=$(grep -m1 "taking over its workflow instances" "$WORK/$survivor.log" >/dev/null && echo yes || echo no)
+[ "$took" = yes ] || fail "$survivor never said it took over"
+echo "ok 2: kill -9 of the owning master; $survivor took instance $ID2 over, SUCCESS, each task once, no overlap ($(( ($(date +%s%N) - t_kill) / 1000000 )) ms from kill to end)"
+
+# takeover_ms LOG T0_NS INSTANCE: ms from T0 to the LOG line saying INSTANCE was taken over.
+takeover_ms() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import datetime, re, sys
+log, t0, inst = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for line in open(log):
+    if "takeover: workflow instance %s " % inst in line:
+        ts = re.match(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\]", line).group(1)
+        t = datetime.datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        print(int(t * 1000 - t0 / 1e6))
+        break
+else:
+    print("?")
+PY
+}
+echo "   failover: kill -9 to takeover $(takeover_ms "$WORK/$survivor.log" "$t_kill" "$ID2") ms (session timeout 4 s)"
+
+# ---- 2b. the killed master comes back; the owner is frozen (SIGSTOP) past its session timeout
+start_service "$victim" master "master.listen-port = $([ "$victim" = master1 ] && echo "$M1" || echo "$M2")"
+for _ in $(seq 1 100); do
+  m=$(call GET /monitor/MASTER | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+  [ "$m" = 2 ] && break
+  sleep 0.1
+done
+[ "$m" = 2 ] || fail "the restarted $victim did not register"
+: >"$RUNS"
+"$BIN" workflow run wide >/dev/null
+ID4=$(new_instance_after "$ID2")
+mid_run_owner "$ID4"
+frozen=$OWNER other=$OTHER
+kill -STOP "${PIDS[$frozen]}"
+t_stop=$(date +%s%N)
+for _ in $(seq 1 300); do
+  grep -q "takeover: workflow instance $ID4 " "$WORK/$other.log" && break
+  sleep 0.1
+done
+grep -q "takeover: workflow instance $ID4 " "$WORK/$other.log" || fail "$other did not take over instance $ID4 from the frozen $frozen"
+kill -CONT "${PIDS[$frozen]}"
+echo "froze $frozen (owner of instance $ID4) after $done_n tasks; $other took over in $(takeover_ms "$WORK/$other.log" "$t_stop" "$ID4") ms; resumed $frozen"
+st=$(wait_final "$ID4")
+[ "$st" = 7 ] || { tail -30 "$WORK/$other.log"; fail "instance $ID4 ended in state $st after the freeze, want 7"; }
+check_runs
+# The resumed master learns its session expired and stands down (disconnect strategy stop).
+for _ in $(seq 1 300); do kill -0 "${PIDS[$frozen]}" 2>/dev/null || break; sleep 0.1; done
+kill -0 "${PIDS[$frozen]}" 2>/dev/null && fail "the resumed $frozen did not stand down after its session expired"
+grep -q "registry session expired" "$WORK/$frozen.log" || fail "$frozen stopped without saying its session expired"
+echo "ok 2b: a master frozen past its session timeout: taken over, stood down when resumed, each task once"
+
+# ---- 3. start-all / status-all / stop-all in an install directory
+for n in "${!PIDS[@]}"; do kill "${PIDS[$n]}" 2>/dev/null || true; done
+for n in "${!PIDS[@]}"; do wait "${PIDS[$n]}" 2>/dev/null || true; done
+PIDS=()
+INST=$WORK/install
+mkdir -p "$INST/bin" "$INST/conf/config"
+cp "$SRC"/bin/*.sh "$INST/bin/"
+cp "$BIN" "$INST/bin/dsched"
+cp -r "$SRC/script" "$INST/"
+cp -r "$SRC/conf/env" "$INST/conf/"
+cp "$SRC/conf/config/install_config.conf" "$INST/conf/config/"
+API3=$(free_port)
+{
+  cat "$SRC/conf/datasource.conf"
+  echo "registry.zookeeper.connect-string = $ZK_CONNECT"
+  echo "registry.zookeeper.session-timeout = 4s"
+  echo "api.port = $API3"
+  echo "master.listen-port = $(free_port)"
+  echo "worker.listen-port = $(free_port)"
+  echo "alert.listen-port = $(free_port)"
+} >"$INST/conf/datasource.conf"
+bash "$INST/bin/start-all.sh" >"$WORK/start-all.out" 2>&1 || { cat "$WORK/start-all.out"; fail "start-all.sh"; }
+bash "$INST/bin/status-all.sh" >"$WORK/status-all.out" 2>&1 || { cat "$WORK/status-all.out"; fail "status-all.sh: not every service runs"; }
+for svc in master-server worker-server alert-server api-server; do
+  grep -q "$svc is running, pid" "$WORK/status-all.out" || { cat "$WORK/status-all.out"; fail "status-all.sh does not show $svc running"; }
+done
+for _ in $(seq 1 300); do
+  curl -s -o /dev/null -X POST "127.0.0.1:$API3/dolphinscheduler/login" \
+    -d 'userName=admin&userPassword=dolphinscheduler123' && break
+  sleep 0.1
+done
+export DSCHED_SERVER="http://127.0.0.1:$API3"
+: >"$RUNS"
+last=$(pg_psql -c "SELECT MAX(id) FROM t_ds_process_instance")
+"$BIN" workflow run wide >/dev/null
+ID3=$(new_instance_after "$last")
+st=$(wait_final "$ID3")
+[ "$st" = 7 ] || { tail -20 "$INST"/logs/*.log; fail "instance $ID3 (started through start-all.sh's services) ended in state $st"; }
+check_runs
+pids=$(cat "$INST"/logs/*.pid)
+bash "$INST/bin/stop-all.sh" >"$WORK/stop-all.out" 2>&1 || { cat "$WORK/stop-all.out"; fail "stop-all.sh"; }
+for p in $pids; do kill -0 "$p" 2>/dev/null && fail "stop-all.sh left pid $p running"; done
+ls "$INST"/logs/*.pid >/dev/null 2>&1 && fail "stop-all.sh left pid files: $(ls "$INST"/logs/*.pid)"
+bash "$INST/bin/status-all.sh" >/dev/null 2>&1 && fail "status-all.sh says all run after stop-all.sh"
+echo "ok 3: start-all.sh, status-all.sh, a workflow through them, stop-all.sh leaves no process"
+echo "4 passed, 0 failed"
