@@ -63,7 +63,14 @@ void WorkerRouter::Stop() {
 
 size_t WorkerRouter::queued() const {
   std::lock_guard<std::mutex> l(mu_);
-  return queue_.size();
+  return queue_.size() + (in_flight_ ? 1 : 0);
+}
+
+bool WorkerRouter::PlacedOn(int64_t task_instance_id, int attempt,
+                            const std::string& worker) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = placed_.find({task_instance_id, attempt});
+  return it != placed_.end() && it->second == worker;
 }
 
 Status WorkerRouter::Dispatch(const TaskDispatch& d) {
@@ -132,8 +139,15 @@ bool WorkerRouter::Deliver(const Job& job) {
   const TaskDispatch& d = job.d;
   auto workers = Workers(/*refresh=*/false);
   if (job.reattach && !d.worker_host.empty()) {
-    // The attempt ran on that worker: only it can find the process. A worker that is gone
-    // may come back on the same address and re-attach; until then the attempt waits.
+    // The attempt ran on that worker: only it can find the process. A worker that has left
+    // the registry is failed over by the engine (Engine::WorkerLost): nothing to do here.
+    bool alive = false;
+    for (const auto& w : Workers(/*refresh=*/true)) alive = alive || w.address == d.worker_host;
+    if (!alive) {
+      spdlog::warn("re-attach of task instance {}: worker {} is gone", d.task_instance_id,
+                   d.worker_host);
+      return true;
+    }
     Status s = Client(d.worker_host).Reattach(d);
     if (s.ok()) {
       std::lock_guard<std::mutex> l(mu_);
@@ -188,25 +202,40 @@ bool WorkerRouter::Deliver(const Job& job) {
 
 void WorkerRouter::Loop() {
   bool waiting_logged = false;
+  size_t failed_in_a_row = 0;
   for (;;) {
     Job job;
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      job = queue_.front();
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      in_flight_ = true;
     }
     if (Deliver(job)) {
       waiting_logged = false;
+      failed_in_a_row = 0;
       std::lock_guard<std::mutex> l(mu_);
-      queue_.pop_front();
+      in_flight_ = false;
       continue;
     }
+    // To the back: a job that cannot be delivered now (no worker of its group) must not hold
+    // up those behind it (another group's, or a re-attach).
     if (!waiting_logged) {
       spdlog::warn("no worker of group '{}' took task instance {}: waiting for one",
                    job.d.worker_group, job.d.task_instance_id);
       waiting_logged = true;
     }
+    size_t queued;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      queue_.push_back(std::move(job));
+      in_flight_ = false;
+      queued = queue_.size();
+    }
+    if (++failed_in_a_row < queued) continue;
+    failed_in_a_row = 0;  // every job was tried once: pause before the next round
     Workers(/*refresh=*/true);
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait_for(l, std::chrono::milliseconds(opts_.retry_ms), [&] { return stop_; });

@@ -41,7 +41,8 @@ struct WorkerRouterOptions {
 };
 
 // WorkerClient over the registry's live workers. Dispatch and Reattach only queue (the engine
-// never waits on a worker); one sender thread delivers the queue in order. A dispatch goes to
+// never waits on a worker); one sender thread delivers the queue in order, except that a job no
+// worker takes now goes to the back so that it holds up no other. A dispatch goes to
 // the next NORMAL worker of its group in turn; while none is there or none answers it waits
 // and tries again: it never fails (the task stays SUBMITTED_SUCCESS meanwhile, as the
 // DolphinScheduler user expects of a group with no free worker). A Reattach goes to the worker
@@ -59,7 +60,9 @@ class WorkerRouter final : public WorkerClient {
   Status Reattach(const TaskDispatch& d) override;
   void Stop();
 
-  size_t queued() const;
+  size_t queued() const;  // not yet delivered, the one being delivered included
+  // Whether this router placed the attempt on `worker` (for worker failover).
+  bool PlacedOn(int64_t task_instance_id, int attempt, const std::string& worker) const;
 
  private:
   struct Job {
@@ -77,6 +80,7 @@ class WorkerRouter final : public WorkerClient {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
+  bool in_flight_ = false;  // a job taken off the queue is being delivered
   bool stop_ = false;
   std::map<std::string, std::unique_ptr<GrpcWorkerClient>> clients_;
   std::map<std::pair<int64_t, int>, std::string> placed_;  // attempt -> worker address

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -166,13 +167,17 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   std::string data = cfg.GetString("data.dir");
   eo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
   ZkRegistry* reg = registry_.get();
-  eo.master_alive = [reg](const std::string& host) {
-    auto masters = reg->TryList(NodeType::kMaster);
-    if (!masters.ok()) return true;  // unknown: leave it alone, the watch catches a death
-    for (const auto& m : *masters)
-      if (m.address == host) return true;
-    return false;
+  auto alive = [reg](NodeType type) {
+    return [reg, type](const std::string& host) {
+      auto nodes = reg->TryList(type);
+      if (!nodes.ok()) return true;  // unknown: leave it alone, the watch catches a death
+      for (const auto& n : *nodes)
+        if (n.address == host) return true;
+      return false;
+    };
   };
+  eo.master_alive = alive(NodeType::kMaster);
+  eo.worker_alive = alive(NodeType::kWorker);
   router_ = std::make_unique<WorkerRouter>(*registry_);
   // The epoch comes from the registration; the engine must exist before the gRPC server that
   // hands it events, and both before the registration makes this master visible.
@@ -188,6 +193,18 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
     if (n.address == address_) return;
     spdlog::warn("master {} left the registry: taking over its workflow instances", n.address);
     engine_->TakeOver(n.address);
+  });
+  registry_->OnNodeRemoved(NodeType::kWorker, [this](const NodeInfo& n) {
+    // Its tasks killed themselves when its lease ran out (WorkerOptions::lease_file), within
+    // the session timeout that has just passed; a second more for the last of them.
+    std::string worker = n.address;
+    clock_->RunAfter(1000, [this, worker] {
+      if (stopping_) return;
+      spdlog::warn("worker {} left the registry: failing over its tasks", worker);
+      engine_->WorkerLost(worker, [this, worker](int64_t id, int attempt) {
+        return router_->PlacedOn(id, attempt, worker);
+      });
+    });
   });
   DSCHED_RETURN_IF_ERROR(engine_->Start());
   // Every master fires the schedules; the fire ledger's primary key lets one command per
@@ -224,6 +241,27 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   wo.env_file = cfg.GetString("env.file");
   wo.exec_threads = static_cast<int>(cfg.GetInt("worker.exec_threads"));
   wo.kill_grace_ms = static_cast<int>(cfg.GetInt("engine.kill_grace_ms"));
+  // The task lease (WorkerOptions::lease_file): half the session timeout, so that a worker's
+  // tasks are dead (limit + 1 s of polling + 1 s TERM grace) by the time the masters learn of
+  // its end (the whole session timeout) and run them elsewhere. Needs a session of 4 s or more.
+  DSCHED_ASSIGN_OR_RETURN(ZkRegistryOptions zo, ZkRegistryOptionsFromConfig(cfg));
+  wo.lease_limit_s = std::max(1, zo.session_timeout_ms / 2000);
+  wo.lease_file = wo.exec_base + "/worker-" + address_.substr(address_.rfind(':') + 1) + ".lease";
+  fs::create_directories(wo.exec_base, ec);
+  auto renew_lease = [this, path = wo.lease_file] {
+    // Only while the registry session is up: a worker cut off from the registry lets its
+    // tasks die rather than have them run twice.
+    if (registry_->session_state() != ZkSessionState::kConnected) return;
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << clock_->NowMs() / 1000 << "\n";
+    }
+    std::error_code e;
+    fs::rename(tmp, path, e);
+  };
+  renew_lease();
+  lease_ = std::make_unique<Heartbeater>(renew_lease, 1000);
   events_ = std::make_unique<EventRouter>();
   launcher_ = std::make_unique<PosixProcessLauncher>();
   worker_ = std::make_unique<Worker>(wo, *clock_, *launcher_, *events_);
@@ -330,6 +368,7 @@ void ServiceProcess::AlertLockLoop() {
 ServiceProcess::~ServiceProcess() {
   stopping_ = true;
   heartbeat_.reset();
+  lease_.reset();
   if (alert_lock_thread_.joinable()) alert_lock_thread_.join();
   if (api_) api_->Stop();
   if (scheduler_) scheduler_->Stop();

@@ -119,6 +119,7 @@ class ServiceProcess {
   std::atomic<bool> stopping_{false};
 
   std::unique_ptr<Heartbeater> heartbeat_;
+  std::unique_ptr<Heartbeater> lease_;  // worker: renews the task lease
 };
 
 }  // namespace cluster

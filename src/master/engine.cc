@@ -549,6 +549,36 @@ void Engine::TakeOver(const std::string& dead_master) {
   });
 }
 
+void Engine::WorkerLost(const std::string& worker,
+                        std::function<bool(int64_t task_instance_id, int attempt)> placed_there) {
+  Post([this, worker, placed_there] {
+    std::vector<TaskEvent> lost;
+    for (auto& [id, r] : runners_)
+      for (auto& [code, ti] : r->current)
+        if (Active(ti->state) && ti->id > 0 &&
+            (ti->host == worker || (ti->host.empty() && placed_there &&
+                                    placed_there(ti->id, ti->retry_times))))
+          lost.push_back(FinishEvent(*r, *ti, TaskState::kNeedFaultTolerance, worker));
+    if (!lost.empty())
+      spdlog::warn("worker {} is gone: {} task attempts run again elsewhere", worker, lost.size());
+    for (const TaskEvent& e : lost) HandleEvent(e);
+  });
+}
+
+TaskEvent Engine::FinishEvent(const Runner& r, const TaskInstance& ti, TaskState state,
+                              const std::string& host) {
+  TaskEvent e;
+  e.type = TaskEventType::kFinished;
+  e.task_instance_id = ti.id;
+  e.attempt = ti.retry_times;
+  e.master_epoch = r.wi.owner_epoch;
+  e.workflow_instance_id = r.wi.id;
+  e.host = host;
+  e.time_ms = clock_.NowMs();
+  e.state = state;
+  return e;
+}
+
 void Engine::Recover(const std::function<bool(const WorkflowInstance&)>& which, const char* why) {
   auto unfinished = instances_.ListUnfinished();
   if (!unfinished.ok()) {
@@ -1260,6 +1290,11 @@ void Engine::ResumeTask(Runner& r, TaskInstance& ti) {
   if (ti.task_type == "SUB_PROCESS") return StartSubWorkflow(r, ti);
   if (ti.task_type == "DEPENDENT") return CheckDependent(r, ti);
   if (IsLogicTaskType(ti.task_type)) return RunLogicTask(r, ti);
+  if (opts_.worker_alive && !ti.host.empty() && !opts_.worker_alive(ti.host)) {
+    // Its worker died while no master listened: nothing to re-attach to.
+    HandleEvent(FinishEvent(r, ti, TaskState::kNeedFaultTolerance, ti.host));
+    return;
+  }
   worker_->Reattach(MakeDispatch(r, ti));
 }
 
@@ -1508,16 +1543,7 @@ void Engine::CheckDependent(Runner& r, TaskInstance& ti) {
 }
 
 void Engine::FinishFromMaster(Runner& r, const TaskInstance& ti, TaskState state) {
-  TaskEvent e;
-  e.type = TaskEventType::kFinished;
-  e.task_instance_id = ti.id;
-  e.attempt = ti.retry_times;
-  e.master_epoch = r.wi.owner_epoch;
-  e.workflow_instance_id = r.wi.id;
-  e.host = opts_.host;
-  e.time_ms = clock_.NowMs();
-  e.state = state;
-  HandleEvent(e);
+  HandleEvent(FinishEvent(r, ti, state, opts_.host));
 }
 
 void Engine::OnChildFinished(const WorkflowInstance& child) {

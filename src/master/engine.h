@@ -40,6 +40,9 @@ struct EngineOptions {
   // Cluster mode: whether the master at this address is alive. Start-up recovery then takes
   // over only the instances of masters that are not (standalone: unset, it takes them all).
   std::function<bool(const std::string& host)> master_alive;
+  // Cluster mode: whether the worker at this address is alive. A task found running on a dead
+  // worker when instances are taken over is failed over instead of re-attached.
+  std::function<bool(const std::string& host)> worker_alive;
 };
 
 class Engine final : public MasterControl, public TaskEventSink {
@@ -57,6 +60,12 @@ class Engine final : public MasterControl, public TaskEventSink {
   // A master left the registry: take over its unfinished instances (fenced by epoch, so of
   // several masters doing this one wins each instance) and re-attach to their running tasks.
   void TakeOver(const std::string& dead_master);
+  // A worker left the registry (its tasks killed themselves when its lease ran out): each
+  // active task of ours that ran there, or was dispatched there (`placed_there(task instance
+  // id, attempt)`) without being heard of since, ends NEED_FAULT_TOLERANCE and runs again as a
+  // new attempt, not counted as a retry.
+  void WorkerLost(const std::string& worker,
+                  std::function<bool(int64_t task_instance_id, int attempt)> placed_there);
   void Stop();
 
   // MasterControl
@@ -86,6 +95,9 @@ class Engine final : public MasterControl, public TaskEventSink {
   // them; own_only (after an outage) those this master owns but has no runner for.
   // Takes over (TakeOwnership, fenced) and resumes the unfinished instances `which` selects.
   void Recover(const std::function<bool(const WorkflowInstance&)>& which, const char* why);
+  // The end of `ti`'s current attempt in `state`, as if `host` had reported it.
+  TaskEvent FinishEvent(const Runner& r, const TaskInstance& ti, TaskState state,
+                        const std::string& host);
 
   // Runner logic, engine thread only.
   // Submits every node of the run whose predecessors have all passed (start, resume).

@@ -170,9 +170,28 @@ StatusOr<std::vector<std::string>> Worker::Prepare(const TaskDispatch& d, const 
   // `state` holds the pid, then "exit N": what a restarted worker needs to re-attach. Written
   // with shell builtins, so no extra process per task.
   w << "#!/bin/bash\n"
-    << "echo $$ > " << Quote(state) << "\n"
-    << "trap 'echo \"exit $?\" >> " << Quote(state) << "' EXIT\n"
-    << "cd " << Quote(dir) << "\n";
+    << "echo $$ > " << Quote(state) << "\n";
+  w << "trap 'echo \"exit $?\" >> " << Quote(state) << "' EXIT\n";
+  if (!opts_.lease_file.empty()) {
+    // The watchdog (WorkerOptions::lease_file) shares the task's process group; it ignores the
+    // TERM it sends the group, then KILLs the rest and itself. Started from a subshell that
+    // ends at once, so it is no job of the task's shell (a `wait` in the task does not wait
+    // for it); it leaves by itself within a second of the task's end. Builtins but for sleep.
+    const std::string limit = std::to_string(opts_.lease_limit_s);
+    w << "dsched_task=$$\n"
+      << "( ( trap '' TERM\n"
+      << "    while sleep 1; do\n"
+      << "      kill -0 $dsched_task 2>/dev/null || exit 0\n"
+      << "      read -r t < " << Quote(opts_.lease_file) << " || t=0\n"
+      << "      printf -v now '%(%s)T' -1\n"
+      << "      if [ $((now - ${t:-0})) -gt " << limit << " ]; then\n"
+      << "        echo \"dsched: no word from the worker for over " << limit
+      << " s (its lease ran out): killing the task\"\n"
+      << "        kill -TERM 0; sleep 1; kill -KILL 0\n"
+      << "      fi\n"
+      << "    done ) & )\n";
+  }
+  w << "cd " << Quote(dir) << "\n";
   if (!opts_.env_file.empty() && fs::exists(opts_.env_file))
     w << ". " << Quote(fs::absolute(opts_.env_file).string()) << "\n";
   w << runner << "\n";

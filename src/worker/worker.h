@@ -34,6 +34,13 @@ struct WorkerOptions {
   std::string env_file;   // sourced by the wrapper when it exists
   int exec_threads = 100;
   int kill_grace_ms = 3000;
+  // Cluster mode: a file the worker's service rewrites every second with the time (epoch
+  // seconds) while its registry session is up. Each task then runs beside a watchdog that
+  // kills the task's process group once the lease is older than lease_limit_s: a worker that
+  // died, froze or lost the registry takes its tasks down with it before a master runs them
+  // again elsewhere. Empty: no watchdog (standalone, where nobody runs them elsewhere).
+  std::string lease_file;
+  int lease_limit_s = 0;
 };
 
 class Worker final : public WorkerClient {

@@ -4,7 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
+
+#include "common/wait_until.h"
 
 namespace dsched {
 namespace {
@@ -161,6 +165,59 @@ TEST_F(WorkerTest, ReattachReportsAnAttemptThatFinishedWhileNoWorkerListened) {
   d.master_epoch = 2;
   ASSERT_TRUE(second.Reattach(d).ok());
   EXPECT_EQ(later.WaitFinished(6).state, TaskState::kSuccess);
+}
+
+// The task lease of cluster mode (WorkerOptions::lease_file): a task whose worker stopped
+// renewing it kills its own process group; one whose lease stays fresh runs to its end, a
+// `wait` in its script included (the watchdog is no job of the task's shell).
+class LeaseTest : public WorkerTest {
+ protected:
+  void SetUp() override {
+    WorkerTest::SetUp();
+    lease_ = dir_ + "/worker.lease";
+    WorkerOptions o;
+    o.exec_base = dir_ + "/exec-lease";
+    o.log_base = dir_ + "/logs";
+    o.lease_file = lease_;
+    o.lease_limit_s = 1;
+    leased_ = std::make_unique<Worker>(o, clock_, launcher_, sink_);
+  }
+  void TearDown() override {
+    leased_.reset();
+    WorkerTest::TearDown();
+  }
+  void Renew() { std::ofstream(lease_) << clock_.NowMs() / 1000 << "\n"; }
+  std::string lease_;
+  std::unique_ptr<Worker> leased_;
+};
+
+TEST_F(LeaseTest, AStaleLeaseKillsTheTaskAndAFreshOneLetsItEnd) {
+  std::ofstream(lease_) << "0\n";  // the worker has been silent forever
+  ASSERT_TRUE(leased_->Dispatch(Shell(40, "sleep 60")).ok());
+  TaskEvent r = sink_.WaitRunning(40);
+  ASSERT_GT(r.pid, 0);
+  TaskEvent killed = sink_.WaitFinished(40);
+  EXPECT_NE(killed.state, TaskState::kSuccess);
+  // The watchdog KILLs what ignored the TERM a second later, itself last.
+  EXPECT_TRUE(WaitUntil([&] { return ::kill(-r.pid, 0) != 0; }, std::chrono::seconds(10)))
+      << "the task's process group is still alive";
+  std::ifstream log(killed.log_path);
+  std::string all((std::istreambuf_iterator<char>(log)), {});
+  EXPECT_NE(all.find("lease ran out"), std::string::npos) << all;
+
+  std::atomic<bool> stop{false};
+  Renew();
+  std::thread renewer([&] {
+    while (!stop) {
+      Renew();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  ASSERT_TRUE(leased_->Dispatch(Shell(41, "sleep 3 & wait; echo done-waiting")).ok());
+  TaskEvent ok = sink_.WaitFinished(41);
+  stop = true;
+  renewer.join();
+  EXPECT_EQ(ok.state, TaskState::kSuccess);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #      ran twice and no task had two runs at once (each run appends start/end lines to a file).
 #   2b. The killed master restarts and joins; the owner of a new run is frozen (SIGSTOP) past its
 #      session timeout: the other takes over, the resumed one stands down, each task ran once.
+#   2c. kill -9 of a worker mid-run: its tasks die with its lease, run again on the other worker
+#      after the session timeout, never two runs of a task at once; SUCCESS.
 #   3. The seed's scripts in an install directory: bin/start-all.sh starts master, worker,
 #      alert and api servers on this host (install_config.conf: localhost), bin/status-all.sh
 #      shows them, a workflow runs through them, bin/stop-all.sh leaves no process behind.
@@ -32,7 +34,7 @@ cleanup() {
   pkill -9 -f "$WORK/exec" 2>/dev/null || true
   [ -d "$WORK/install" ] && bash "$WORK/install/bin/stop-all.sh" >/dev/null 2>&1 || true
   svc_stop_all
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -87,8 +89,9 @@ done
 # The DAG: 10 chains of 20 (c<chain>t<i>), so 10 tasks run at a time. Each run appends its start
 # and end.
 RUNS="$WORK/runs.txt"
+# A run killed by its watchdog (TERM) still records its end.
 chains_yaml wide 10 20 \
-  "echo @T@ start \$(date +%s%N) >> $RUNS; sleep 0.2; echo @T@ end \$(date +%s%N) >> $RUNS" \
+  "trap 'echo @T@ end \$(date +%s%N) >> $RUNS; exit 143' TERM; echo @T@ start \$(date +%s%N) >> $RUNS; sleep 0.2; echo @T@ end \$(date +%s%N) >> $RUNS" \
   >"$WORK/wide.yaml"
 export DSCHED_SERVER="http://127.0.0.1:$API_PORT"
 "$BIN" workflow apply -f "$WORK/wide.yaml" >/dev/null
@@ -103,22 +106,33 @@ wait_final() {
   done
   echo "$st"
 }
-# check_runs: every task of the DAG ran exactly once, start before end, in $RUNS.
+# check_runs [once|again [CHAINS LENGTH]]: every task of the chains_yaml workflow (default 10
+# chains of 20) ran exactly once, start before end, in $RUNS. With `again`: a task may have run
+# more than once (its worker died), but its runs never overlap; prints how many ran again.
 check_runs() {
-  python3 - "$RUNS" <<'PY'
+  python3 - "$RUNS" "${1:-once}" "${2:-10}" "${3:-20}" <<'PY'
 import collections, sys
 starts, ends = collections.defaultdict(list), collections.defaultdict(list)
 for line in open(sys.argv[1]):
     name, what, t = line.split()
     (starts if what == "start" else ends)[name].append(int(t))
-want = {"c%dt%d" % (c, i) for c in range(1, 11) for i in range(1, 21)}
-bad = []
+chains, length = int(sys.argv[3]), int(sys.argv[4])
+want = {"c%dt%d" % (c, i) for c in range(1, chains + 1) for i in range(1, length + 1)}
+bad, again = [], 0
 for n in sorted(want):
-    if len(starts[n]) != 1 or len(ends[n]) != 1 or ends[n][0] < starts[n][0]:
-        bad.append("%s: %d starts, %d ends" % (n, len(starts[n]), len(ends[n])))
+    s, e = sorted(starts[n]), sorted(ends[n])
+    if len(s) != len(e) or not s:
+        bad.append("%s: %d starts, %d ends" % (n, len(s), len(e)))
+    elif sys.argv[2] == "once" and len(s) != 1:
+        bad.append("%s: ran %d times" % (n, len(s)))
+    elif any(e[k] < s[k] or (k + 1 < len(s) and s[k + 1] < e[k]) for k in range(len(s))):
+        bad.append("%s: runs overlap: starts %s ends %s" % (n, s, e))
+    again += len(s) > 1
 extra = set(starts) - want
 if bad or extra:
-    sys.exit("FAIL: tasks not run exactly once: %s %s" % (bad[:10], sorted(extra)[:5]))
+    sys.exit("FAIL: %s %s" % (bad[:10], sorted(extra)[:5]))
+if sys.argv[2] == "again":
+    print(again)
 PY
 }
 new_instance_after() {  # the id of the first instance newer than $1
@@ -232,6 +246,34 @@ kill -0 "${PIDS[$frozen]}" 2>/dev/null && fail "the resumed $frozen did not stan
 grep -q "registry session expired" "$WORK/$frozen.log" || fail "$frozen stopped without saying its session expired"
 echo "ok 2b: a master frozen past its session timeout: taken over, stood down when resumed, each task once"
 
+# ---- 2c. kill -9 of a worker mid-run: its tasks' watchdogs kill them when its lease runs out;
+# after the session timeout the master runs them again on the other worker. Tasks of 6 s, so
+# that the killed worker's tasks are still running when its lease runs out.
+: >"$RUNS"
+chains_yaml long 4 2 \
+  "trap 'echo @T@ end \$(date +%s%N) >> $RUNS; exit 143' TERM; echo @T@ start \$(date +%s%N) >> $RUNS; sleep 6 & wait; echo @T@ end \$(date +%s%N) >> $RUNS" \
+  >"$WORK/long.yaml"
+"$BIN" workflow apply -f "$WORK/long.yaml" >/dev/null
+"$BIN" workflow run long >/dev/null
+ID5=$(new_instance_after "$ID4")
+for _ in $(seq 1 200); do
+  [ "$(pg_psql -c "SELECT COUNT(DISTINCT host) FROM t_ds_task_instance WHERE process_instance_id = $ID5 AND state = 1")" = 2 ] && break
+  sleep 0.05
+done
+sleep 0.5
+kill -9 "${PIDS[worker1]}"
+echo "killed worker1 while the first tasks of instance $ID5 ran on both workers"
+st=$(wait_final "$ID5")
+[ "$st" = 7 ] || { tail -n 30 "$WORK"/master*.log; fail "instance $ID5 ended in state $st after the worker died, want 7"; }
+again=$(check_runs again 4 2) || fail "$again"
+grep -rqs "its lease ran out" "$WORK/logs" || fail "no task log says its watchdog killed it"
+[ "$again" -ge 1 ] || fail "no task ran again after worker1 was killed mid-run"
+ft=$(pg_psql -c "SELECT COUNT(*) FROM t_ds_task_instance WHERE process_instance_id = $ID5 AND state = 8")
+[ "$ft" -ge 1 ] || fail "no task attempt of instance $ID5 ended NEED_FAULT_TOLERANCE"
+hosts=$(pg_psql -c "SELECT DISTINCT host FROM t_ds_task_instance WHERE process_instance_id = $ID5 AND flag = 1 AND task_code IN (SELECT task_code FROM t_ds_task_instance WHERE process_instance_id = $ID5 AND state = 8)")
+[ "$hosts" = "127.0.0.1:$W2" ] || fail "the failed-over tasks ran again on '$hosts', want only worker2 (127.0.0.1:$W2)"
+echo "ok 2c: kill -9 of a worker: $ft attempts failed over to worker2, $again tasks ran again, never two runs at once, SUCCESS"
+
 # ---- 3. start-all / status-all / stop-all in an install directory
 for n in "${!PIDS[@]}"; do kill "${PIDS[$n]}" 2>/dev/null || true; done
 for n in "${!PIDS[@]}"; do wait "${PIDS[$n]}" 2>/dev/null || true; done
@@ -277,4 +319,4 @@ for p in $pids; do kill -0 "$p" 2>/dev/null && fail "stop-all.sh left pid $p run
 ls "$INST"/logs/*.pid >/dev/null 2>&1 && fail "stop-all.sh left pid files: $(ls "$INST"/logs/*.pid)"
 bash "$INST/bin/status-all.sh" >/dev/null 2>&1 && fail "status-all.sh says all run after stop-all.sh"
 echo "ok 3: start-all.sh, status-all.sh, a workflow through them, stop-all.sh leaves no process"
-echo "4 passed, 0 failed"
+echo "5 passed, 0 failed"
