@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -167,13 +169,26 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   std::string data = cfg.GetString("data.dir");
   eo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
   ZkRegistry* reg = registry_.get();
+  // Recovery asks once per instance or task: the registry is read at most every 500 ms.
   auto alive = [reg](NodeType type) {
-    return [reg, type](const std::string& host) {
-      auto nodes = reg->TryList(type);
-      if (!nodes.ok()) return true;  // unknown: leave it alone, the watch catches a death
-      for (const auto& n : *nodes)
-        if (n.address == host) return true;
-      return false;
+    struct Seen {
+      std::mutex mu;
+      std::set<std::string> live;
+      std::chrono::steady_clock::time_point read;
+      bool known = false;
+    };
+    return [reg, type, seen = std::make_shared<Seen>()](const std::string& host) {
+      std::lock_guard<std::mutex> l(seen->mu);
+      const auto now = std::chrono::steady_clock::now();
+      if (!seen->known || now - seen->read > std::chrono::milliseconds(500)) {
+        auto nodes = reg->TryList(type);
+        if (!nodes.ok()) return true;  // unknown: leave it alone, the watch catches a death
+        seen->live.clear();
+        for (const auto& n : *nodes) seen->live.insert(n.address);
+        seen->read = now;
+        seen->known = true;
+      }
+      return seen->live.count(host) > 0;
     };
   };
   eo.master_alive = alive(NodeType::kMaster);
@@ -241,11 +256,11 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   wo.env_file = cfg.GetString("env.file");
   wo.exec_threads = static_cast<int>(cfg.GetInt("worker.exec_threads"));
   wo.kill_grace_ms = static_cast<int>(cfg.GetInt("engine.kill_grace_ms"));
-  // The task lease (WorkerOptions::lease_file): half the session timeout, so that a worker's
-  // tasks are dead (limit + 1 s of polling + 1 s TERM grace) by the time the masters learn of
-  // its end (the whole session timeout) and run them elsewhere. Needs a session of 4 s or more.
-  DSCHED_ASSIGN_OR_RETURN(ZkRegistryOptions zo, ZkRegistryOptionsFromConfig(cfg));
-  wo.lease_limit_s = std::max(1, zo.session_timeout_ms / 2000);
+  // The task lease (WorkerOptions::lease_file): half the session timeout the server granted,
+  // so that a worker's tasks are dead (limit + 1 s of polling + 1 s TERM grace) by the time the
+  // masters learn of its end (the whole session timeout) and run them elsewhere. Needs a
+  // session of 4 s or more.
+  wo.lease_limit_s = std::max(1, registry_->session_timeout_ms() / 2000);
   wo.lease_file = wo.exec_base + "/worker-" + address_.substr(address_.rfind(':') + 1) + ".lease";
   fs::create_directories(wo.exec_base, ec);
   auto renew_lease = [this, path = wo.lease_file] {

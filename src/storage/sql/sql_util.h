@@ -151,21 +151,28 @@ class Stmt {
   soci::statement st_;
 };
 
+// The names of a column list "a, b, c".
+inline std::vector<std::string> ColumnNames(const char* columns) {
+  std::vector<std::string> out;
+  std::string cols = columns;
+  for (size_t i = 0; i < cols.size();) {
+    size_t c = cols.find(',', i);
+    std::string name = cols.substr(i, c == std::string::npos ? std::string::npos : c - i);
+    name.erase(0, name.find_first_not_of(' '));
+    out.push_back(name);
+    i = c == std::string::npos ? cols.size() : c + 1;
+  }
+  return out;
+}
+
 // "a = :c0, b = :c1" for an UPDATE of the given column list. Named placeholders: PostgreSQL's
 // and MySQL's soci backends understand only those (SQLite's '?' is not portable). `prefix`
 // keeps the names apart when several clauses share one statement.
 inline std::string SetClause(const char* columns, const std::string& prefix = ":c") {
-  std::string out, cols = columns;
-  size_t i = 0;
+  std::string out;
   int n = 0;
-  while (i < cols.size()) {
-    size_t c = cols.find(',', i);
-    std::string name = cols.substr(i, c == std::string::npos ? std::string::npos : c - i);
-    name.erase(0, name.find_first_not_of(' '));
-    if (!out.empty()) out += ", ";
-    out += name + " = " + prefix + std::to_string(n++);
-    i = c == std::string::npos ? cols.size() : c + 1;
-  }
+  for (const std::string& name : ColumnNames(columns))
+    out += (out.empty() ? "" : ", ") + name + " = " + prefix + std::to_string(n++);
   return out;
 }
 
