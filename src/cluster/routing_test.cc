@@ -115,7 +115,9 @@ TEST(WorkerRouterTest, SpreadsDispatchesOverTheGroupsWorkersAndSkipsOtherGroups)
   EXPECT_EQ(w2.worker.calls().size(), 5u);
   EXPECT_EQ(gpu.worker.calls(), std::vector<std::string>{"dispatch 11"});
 
-  // Kill goes to the worker the attempt went to, and only there.
+  // Kill goes to the worker the attempt went to, and only there (once the router has seen the
+  // dispatch's answer and noted where it went).
+  ASSERT_TRUE(WaitUntil([&] { return router.queued() == 0; }));
   ASSERT_TRUE(router.Kill(11, 0, 3).ok());
   EXPECT_EQ(gpu.worker.calls().back(), "kill 11");
   EXPECT_EQ(w1.worker.calls().size() + w2.worker.calls().size(), 10u);
