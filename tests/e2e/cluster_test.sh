@@ -19,49 +19,10 @@ BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 SRC=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (the database servers run as their own users)"; exit 77; }
-WORK=$(mktemp -d)
-chmod 755 "$WORK"
-export SVC_ROOT="$WORK/svc"
-mkdir -p "$SVC_ROOT"
-. "$HERE/../db/services.sh"
-svc_have_servers && svc_have_zookeeper || { echo "SKIP: PostgreSQL/ZooKeeper not installed"; exit 77; }
-
-declare -A PIDS
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  # Tasks run in their own process groups: end any the test left behind.
-  pkill -9 -f "$WORK/exec" 2>/dev/null || true
-  [ -d "$WORK/install" ] && bash "$WORK/install/bin/stop-all.sh" >/dev/null 2>&1 || true
-  svc_stop_all
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-zk_start
-pg_start
-export DATABASE=postgresql SPRING_DATASOURCE_URL=$PG_URL SPRING_DATASOURCE_USERNAME=ds \
-  SPRING_DATASOURCE_PASSWORD=ds
-"$BIN" db create >"$WORK/db-create.log" 2>&1 || { cat "$WORK/db-create.log"; fail "db create"; }
+. "$HERE/cluster_lib.sh"
+trap cluster_cleanup EXIT
 
 API_PORT=$(free_port)
-# start_service NAME SUBCOMMAND [key = value ...]: one process with its own config and data dir.
-start_service() {
-  local name=$1 sub=$2; shift 2
-  {
-    echo "registry.zookeeper.connect-string = $ZK_CONNECT"
-    echo "registry.zookeeper.session-timeout = 4s"
-    echo "master.heartbeat-interval = 1s"
-    echo "worker.heartbeat-interval = 1s"
-    echo "scheduler.refresh_s = 5"
-    echo "env.file = /nonexistent"
-    echo "log.dir = $WORK/logs"
-    echo "exec.basepath = $WORK/exec"
-    for kv in "$@"; do echo "$kv"; done
-  } >"$WORK/$name.conf"
-  "$BIN" "$sub" --config "$WORK/$name.conf" --data-dir "$WORK/$name" >"$WORK/$name.log" 2>&1 &
-  PIDS[$name]=$!
-}
 M1=$(free_port); M2=$(free_port); W1=$(free_port); W2=$(free_port)
 start_service master1 master "master.listen-port = $M1"
 start_service master2 master "master.listen-port = $M2"
@@ -69,22 +30,10 @@ start_service worker1 worker "worker.listen-port = $W1"
 start_service worker2 worker "worker.listen-port = $W2"
 start_service alert alert "alert.listen-port = $(free_port)"
 start_service api api "api.port = $API_PORT"
-
-for _ in $(seq 1 300); do
-  curl -s -o /dev/null -X POST "127.0.0.1:$API_PORT/dolphinscheduler/login" \
-    -d 'userName=admin&userPassword=dolphinscheduler123' && break
-  for n in "${!PIDS[@]}"; do kill -0 "${PIDS[$n]}" 2>/dev/null || { cat "$WORK/$n.log"; fail "$n exited"; }; done
-  sleep 0.1
-done
-api_login "$API_PORT"
+wait_api "$API_PORT"
 # Both masters and both workers registered, as the monitor routes see the registry.
-for _ in $(seq 1 100); do
-  m=$(call GET /monitor/MASTER | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-  w=$(call GET /monitor/WORKER | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-  [ "$m" = 2 ] && [ "$w" = 2 ] && break
-  sleep 0.1
-done
-[ "$m" = 2 ] && [ "$w" = 2 ] || fail "registry shows $m masters and $w workers, want 2 and 2"
+wait_registered MASTER 2
+wait_registered WORKER 2
 
 # The DAG: 10 chains of 20 (c<chain>t<i>), so 10 tasks run at a time. Each run appends its start
 # and end.
@@ -96,16 +45,6 @@ chains_yaml wide 10 20 \
 export DSCHED_SERVER="http://127.0.0.1:$API_PORT"
 "$BIN" workflow apply -f "$WORK/wide.yaml" >/dev/null
 
-# wait_final ID: the instance's final state (7 SUCCESS, 6 FAILURE, 5 STOP) within 180 s.
-wait_final() {
-  local st=""
-  for _ in $(seq 1 1800); do
-    st=$(pg_psql -c "SELECT state FROM t_ds_process_instance WHERE id = $1")
-    case "$st" in 5 | 6 | 7) echo "$st"; return 0 ;; esac
-    sleep 0.1
-  done
-  echo "$st"
-}
 # check_runs [once|again [CHAINS LENGTH]]: every task of the chains_yaml workflow (default 10
 # chains of 20) ran exactly once, start before end, in $RUNS. With `again`: a task may have run
 # more than once (its worker died), but its runs never overlap; prints how many ran again.
@@ -135,16 +74,6 @@ if sys.argv[2] == "again":
     print(again)
 PY
 }
-new_instance_after() {  # the id of the first instance newer than $1
-  local id=""
-  for _ in $(seq 1 300); do
-    id=$(pg_psql -c "SELECT MIN(id) FROM t_ds_process_instance WHERE id > $1")
-    [ -n "$id" ] && { echo "$id"; return 0; }
-    sleep 0.1
-  done
-  fail "no workflow instance was created"
-}
-
 # mid_run_owner ID: waits until 40 of instance ID's tasks succeeded; then OWNER is the master
 # (master1 or master2) that owns it, OTHER the other one, done_n the tasks done by then.
 mid_run_owner() {
@@ -217,12 +146,7 @@ echo "   failover: kill -9 to takeover $(takeover_ms "$WORK/$survivor.log" "$t_k
 
 # ---- 2b. the killed master comes back; the owner is frozen (SIGSTOP) past its session timeout
 start_service "$victim" master "master.listen-port = $([ "$victim" = master1 ] && echo "$M1" || echo "$M2")"
-for _ in $(seq 1 100); do
-  m=$(call GET /monitor/MASTER | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-  [ "$m" = 2 ] && break
-  sleep 0.1
-done
-[ "$m" = 2 ] || fail "the restarted $victim did not register"
+wait_registered MASTER 2
 : >"$RUNS"
 "$BIN" workflow run wide >/dev/null
 ID4=$(new_instance_after "$ID2")
@@ -288,8 +212,7 @@ cp "$SRC/conf/config/install_config.conf" "$INST/conf/config/"
 API3=$(free_port)
 {
   cat "$SRC/conf/datasource.conf"
-  echo "registry.zookeeper.connect-string = $ZK_CONNECT"
-  echo "registry.zookeeper.session-timeout = 4s"
+  registry_conf
   echo "api.port = $API3"
   echo "master.listen-port = $(free_port)"
   echo "worker.listen-port = $(free_port)"
