@@ -20,6 +20,7 @@
 #include "cluster/routing.h"
 #include "master/engine.h"
 #include "master/scheduler.h"
+#include "registry/db_registry.h"
 #include "registry/zk_registry.h"
 #include "rpc/grpc/grpc_servers.h"
 #include "storage/sql/sql_store.h"
@@ -135,18 +136,31 @@ Status ServiceProcess::OpenStore(const Config& cfg) {
 
 Status ServiceProcess::OpenRegistry(const Config& cfg, int64_t min_epoch) {
   DSCHED_ASSIGN_OR_RETURN(std::string type, RegistryTypeFromConfig(cfg));
-  if (type != "zookeeper")
+  if (type == "zookeeper") {
+    DSCHED_ASSIGN_OR_RETURN(ZkRegistryOptions zo, ZkRegistryOptionsFromConfig(cfg));
+    zo.min_epoch = min_epoch;
+    DSCHED_ASSIGN_OR_RETURN(registry_, ZkRegistry::Create(zo));
+  } else if (type == "jdbc") {
+    // The registry's tables are in the metadata database (a worker reaches it for this alone).
+    DSCHED_ASSIGN_OR_RETURN(DbRegistryOptions ro, DbRegistryOptionsFromConfig(cfg));
+    DSCHED_ASSIGN_OR_RETURN(ro.db, DbOptionsFromConfig(cfg));
+    if (ro.db.type == DbType::kSqlite)
+      return InvalidArgument("registry.type jdbc: the cluster services share one database "
+                             "server: set db.type postgresql or mysql");
+    ro.min_epoch = min_epoch;
+    ro.client_name = std::string(ServiceName(which_)) + " pid " + std::to_string(getpid());
+    DSCHED_ASSIGN_OR_RETURN(registry_, DbRegistry::Create(ro));
+  } else {
     return InvalidArgument("registry.type: the cluster services find each other through "
-                           "ZooKeeper (zookeeper); '" + type + "' lives inside one process");
-  DSCHED_ASSIGN_OR_RETURN(ZkRegistryOptions zo, ZkRegistryOptionsFromConfig(cfg));
-  zo.min_epoch = min_epoch;
-  DSCHED_ASSIGN_OR_RETURN(registry_, ZkRegistry::Create(zo));
+                           "ZooKeeper (zookeeper) or the metadata database (jdbc); '" + type +
+                           "' lives inside one process");
+  }
   const char* name = ServiceName(which_);
-  registry_->OnSessionState([this, name](ZkSessionState s) {
-    if (s == ZkSessionState::kSuspended)
+  registry_->OnSessionState([this, name](SessionState s) {
+    if (s == SessionState::kSuspended)
       spdlog::warn("{} {}: registry connection lost; waiting for it to come back", name,
                    address_);
-    if (s == ZkSessionState::kExpired && !fatal_.exchange(true)) {
+    if (s == SessionState::kExpired && !fatal_.exchange(true)) {
       spdlog::error("{} {}: registry session expired: this {} is no longer registered and "
                     "its work may be taken over; stopping (disconnect strategy: stop)",
                     name, address_, name);
@@ -168,7 +182,7 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
   std::string data = cfg.GetString("data.dir");
   eo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
-  ZkRegistry* reg = registry_.get();
+  Registry* reg = registry_.get();
   // Recovery asks once per instance or task: the registry is read at most every 500 ms.
   auto alive = [reg](NodeType type) {
     struct Seen {
@@ -240,7 +254,8 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
 }
 
 Status ServiceProcess::StartWorker(const Config& cfg) {
-  // A worker never touches the metadata database: tasks come over RPC, events go back.
+  // A worker never touches the metadata tables: tasks come over RPC, events go back (with
+  // registry.type jdbc its registry lives in that database).
   DSCHED_RETURN_IF_ERROR(OpenRegistry(cfg, 0));
   address_ = cfg.GetString("server.host") + ":" + std::to_string(cfg.GetInt("worker.listen-port"));
   std::string data = cfg.GetString("data.dir");
@@ -266,7 +281,7 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   auto renew_lease = [this, path = wo.lease_file] {
     // Only while the registry session is up: a worker cut off from the registry lets its
     // tasks die rather than have them run twice.
-    if (registry_->session_state() != ZkSessionState::kConnected) return;
+    if (registry_->session_state() != SessionState::kConnected) return;
     std::string tmp = path + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
@@ -318,7 +333,7 @@ Status ServiceProcess::StartApi(const Config& cfg) {
   deps.task_groups = store_.get();
   deps.db_type = store_->options().type == DbType::kPostgres ? "POSTGRESQL" : "MYSQL";
   deps.data_dir = cfg.GetString("data.dir");
-  ZkRegistry* reg = registry_.get();
+  Registry* reg = registry_.get();
   deps.list_servers = [reg] {
     std::vector<api::LocalServer> out;
     const std::pair<NodeType, const char*> kinds[] = {{NodeType::kMaster, "MASTER"},

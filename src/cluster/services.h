@@ -1,6 +1,7 @@
 // The cluster services as separate processes: `dsched master|worker|api|alert`, the seed
 // document's MasterServer, WorkerServer, ApiApplicationServer and AlertServer. Each is a
-// composition root like Standalone, wired through the ZooKeeper registry and gRPC
+// composition root like Standalone, wired through the registry (ZooKeeper, or the metadata
+// database with registry.type jdbc) and gRPC
 // (cluster/routing.h) instead of in-process calls. They share one metadata database server
 // (PostgreSQL or MySQL; the embedded SQLite file is standalone's).
 //
@@ -31,7 +32,7 @@ class Engine;
 class Worker;
 class Scheduler;
 class PosixProcessLauncher;
-class ZkRegistry;
+class Registry;
 class GrpcServer;
 class WorkerServiceImpl;
 class MasterServiceImpl;
@@ -96,7 +97,7 @@ class ServiceProcess {
   std::unique_ptr<SystemClock> clock_;
   std::unique_ptr<CodeGenerator> codes_;
   std::unique_ptr<SqlStore> store_;
-  std::unique_ptr<ZkRegistry> registry_;
+  std::unique_ptr<Registry> registry_;
   // master
   std::unique_ptr<WorkerRouter> router_;
   std::unique_ptr<Engine> engine_;

@@ -48,7 +48,11 @@ const std::vector<ConfigKey>& ConfigKeys() {
       // Cluster services (not standalone, which keeps its in-process registry). Names and
       // defaults are DolphinScheduler's registry keys.
       {"registry.type", "string", "zookeeper",
-       "registry of the cluster services: zookeeper, or memory (all in one process: tests)"},
+       "registry of the cluster services: zookeeper, jdbc (the metadata database), or memory (all in one process: tests)"},
+      {"registry.session-timeout", "duration", "60s",
+       "database registry (jdbc): a service not heard of for this long is gone"},
+      {"registry.heartbeat-refresh-interval", "duration", "3s",
+       "database registry (jdbc): how often a service renews its session and looks for changes"},
       {"registry.zookeeper.connect-string", "string", "localhost:2181",
        "ZooKeeper servers, host:port[,host:port...]"},
       {"registry.zookeeper.namespace", "string", "dolphinscheduler",

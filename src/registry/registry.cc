@@ -1,5 +1,9 @@
 #include "registry/registry.h"
 
+#include "registry/node_data.h"
+
+#include <cstdio>
+
 namespace dsched {
 
 StatusOr<int64_t> InMemoryRegistry::Register(NodeType type, const std::string& address,
@@ -54,14 +58,93 @@ void InMemoryRegistry::ExpireSession(NodeType type, const std::string& address) 
   for (auto& fn : notify) fn(gone);
 }
 
+const char* SessionStateName(SessionState s) {
+  switch (s) {
+    case SessionState::kConnected:
+      return "connected";
+    case SessionState::kSuspended:
+      return "suspended";
+    case SessionState::kExpired:
+      return "expired";
+  }
+  return "?";
+}
+
+StatusOr<std::string> RegistryTypeFromConfig(const Config& cfg) {
+  std::string t = cfg.GetString("registry.type");
+  if (t != "zookeeper" && t != "jdbc" && t != "memory")
+    return InvalidArgument("registry.type '" + t + "' is not zookeeper, jdbc or memory");
+  return t;
+}
+
+bool IsRegistryNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+Status ValidateHostPort(const std::string& s, const std::string& what) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
+    return InvalidArgument(what + " '" + s + "' is not host:port");
+  std::string host = s.substr(0, colon), port = s.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) < 1 || std::stoi(port) > 65535)
+    return InvalidArgument(what + " '" + s + "' has a bad port");
+  if (host.front() == '[' && host.back() == ']' && host.size() > 2) {
+    if (host.find_first_not_of("0123456789abcdefABCDEF:.", 1) != host.size() - 1)
+      return InvalidArgument(what + " '" + s + "' has a bad IPv6 address");
+    return Status::Ok();
+  }
+  for (char c : host)
+    if (!IsRegistryNameChar(c)) return InvalidArgument(what + " '" + s + "' has a bad host name");
+  return Status::Ok();
+}
+
+const char* NodeTypeDir(NodeType t) {
+  switch (t) {
+    case NodeType::kMaster:
+      return "master";
+    case NodeType::kWorker:
+      return "worker";
+    case NodeType::kAlertServer:
+      return "alert-server";
+  }
+  return "unknown";
+}
+
+constexpr const char* kEpochField = "registryEpoch";
+
+StatusOr<nlohmann::ordered_json> ParseHeartbeat(const std::string& hb) {
+  auto j = nlohmann::ordered_json::parse(hb, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return InvalidArgument("heartbeat is not a JSON object: " + hb.substr(0, 80));
+  if (j.contains(kEpochField))
+    return InvalidArgument(std::string("heartbeat may not carry '") + kEpochField + "'");
+  return j;
+}
+
+std::string EncodeNodeData(nlohmann::ordered_json hb, int64_t epoch) {
+  hb[kEpochField] = epoch;
+  return hb.dump();
+}
+
+void DecodeNodeData(const std::string& data, NodeInfo* n) {
+  auto j = nlohmann::ordered_json::parse(data, nullptr, false);
+  if (j.is_object() && j.contains(kEpochField) && j[kEpochField].is_number_integer()) {
+    n->epoch = j[kEpochField].get<int64_t>();
+    j.erase(kEpochField);
+    n->heartbeat = j.dump();
+  } else {
+    n->heartbeat = data;
+  }
+}
+
 Status ValidateLockName(const std::string& name) {
   if (name.empty() || name == "." || name == "..")
     return InvalidArgument("lock name '" + name + "' is not valid");
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) return InvalidArgument("lock name '" + name + "' is not valid: use [A-Za-z0-9._-]");
-  }
+  for (char c : name)
+    if (!IsRegistryNameChar(c))
+      return InvalidArgument("lock name '" + name + "' is not valid: use [A-Za-z0-9._-]");
   return Status::Ok();
 }
 

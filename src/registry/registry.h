@@ -15,11 +15,29 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "common/status.h"
 
 namespace dsched {
 
 enum class NodeType { kMaster, kWorker, kAlertServer };
+
+// A registry client's session as that client sees it (ZooKeeper and the database registry).
+enum class SessionState {
+  kConnected,
+  // Connection lost, the session may still live on the server: registrations and locks may
+  // vanish at any moment (self-fence after part of the session timeout).
+  kSuspended,
+  // The session is over: this client's registrations and locks are gone (or about to be
+  // removed by the other clients), every call fails with Unavailable. The owner stops, or builds
+  // a new registry client and registers again (new epoch).
+  kExpired,
+};
+const char* SessionStateName(SessionState s);
+
+// registry.type: "zookeeper", "jdbc" (the database registry) or "memory". InvalidArgument
+// naming the key otherwise.
+StatusOr<std::string> RegistryTypeFromConfig(const Config& cfg);
 
 struct NodeInfo {
   NodeType type = NodeType::kMaster;
@@ -64,6 +82,14 @@ class Registry {
                                                        std::chrono::milliseconds wait) {
     return FailedPrecondition("this registry has no locks");
   }
+
+  // Sessions: registries shared between processes lose them (the in-process one never does).
+  virtual SessionState session_state() const { return SessionState::kConnected; }
+  // Called on every change of session_state(), on the registry's own thread.
+  virtual void OnSessionState(std::function<void(SessionState)> fn) {}
+  // How long the others wait after this client's last sign of life before its registrations
+  // and locks are gone; 0 when sessions cannot be lost.
+  virtual int session_timeout_ms() const { return 0; }
 };
 
 // Lock names are single path segments: [A-Za-z0-9._-]+, not "." or "..".

@@ -1,4 +1,5 @@
 #include "registry/zk_registry.h"
+#include "registry/node_data.h"
 
 #ifndef THREADED
 #error "zk_registry.cc needs -DTHREADED: without it zookeeper.h declares no synchronous API"
@@ -19,30 +20,6 @@
 namespace dsched {
 
 namespace {
-
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
-// host:port with a plain host name or address, or [IPv6]:port. `what` names the input.
-Status ValidateHostPort(const std::string& s, const std::string& what) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size())
-    return InvalidArgument(what + " '" + s + "' is not host:port");
-  std::string host = s.substr(0, colon), port = s.substr(colon + 1);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) < 1 || std::stoi(port) > 65535)
-    return InvalidArgument(what + " '" + s + "' has a bad port");
-  if (host.front() == '[' && host.back() == ']' && host.size() > 2) {
-    if (host.find_first_not_of("0123456789abcdefABCDEF:.", 1) != host.size() - 1)
-      return InvalidArgument(what + " '" + s + "' has a bad IPv6 address");
-    return Status::Ok();
-  }
-  for (char c : host)
-    if (!IsNameChar(c)) return InvalidArgument(what + " '" + s + "' has a bad host name");
-  return Status::Ok();
-}
 
 Status ValidateConnectString(const std::string& cs) {
   if (cs.empty()) return InvalidArgument("registry.zookeeper.connect-string is empty");
@@ -69,7 +46,7 @@ StatusOr<std::string> NormalizeRoot(const std::string& ns) {
     size_t slash = root.find('/', start);
     std::string seg = root.substr(start, slash - start);
     bool ok = !seg.empty() && seg != "." && seg != ".." &&
-              std::all_of(seg.begin(), seg.end(), IsNameChar);
+              std::all_of(seg.begin(), seg.end(), IsRegistryNameChar);
     if (!ok)
       return InvalidArgument("registry.zookeeper.namespace '" + ns +
                              "' is not a path of [A-Za-z0-9._-] segments");
@@ -81,51 +58,10 @@ StatusOr<std::string> NormalizeRoot(const std::string& ns) {
   return root;
 }
 
-const char* TypeDir(NodeType t) {
-  switch (t) {
-    case NodeType::kMaster:
-      return "master";
-    case NodeType::kWorker:
-      return "worker";
-    case NodeType::kAlertServer:
-      return "alert-server";
-  }
-  return "unknown";
-}
-
 std::string Hex(int64_t v) {
   char b[32];
   std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
   return b;
-}
-
-constexpr const char* kEpochField = "registryEpoch";
-
-StatusOr<nlohmann::ordered_json> ParseHeartbeat(const std::string& hb) {
-  auto j = nlohmann::ordered_json::parse(hb, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return InvalidArgument("heartbeat is not a JSON object: " + hb.substr(0, 80));
-  if (j.contains(kEpochField))
-    return InvalidArgument(std::string("heartbeat may not carry '") + kEpochField + "'");
-  return j;
-}
-
-std::string Encode(nlohmann::ordered_json hb, int64_t epoch) {
-  hb[kEpochField] = epoch;
-  return hb.dump();
-}
-
-// A node's data back to (epoch, heartbeat as it was given). Data written by someone else is
-// passed through with epoch 0.
-void Decode(const std::string& data, NodeInfo* n) {
-  auto j = nlohmann::ordered_json::parse(data, nullptr, false);
-  if (j.is_object() && j.contains(kEpochField) && j[kEpochField].is_number_integer()) {
-    n->epoch = j[kEpochField].get<int64_t>();
-    j.erase(kEpochField);
-    n->heartbeat = j.dump();
-  } else {
-    n->heartbeat = data;
-  }
 }
 
 std::once_flag quiet_client_log;
@@ -149,25 +85,6 @@ void RateLimitedClientLog(const char* message) {
 }
 
 }  // namespace
-
-const char* ZkSessionStateName(ZkSessionState s) {
-  switch (s) {
-    case ZkSessionState::kConnected:
-      return "connected";
-    case ZkSessionState::kSuspended:
-      return "suspended";
-    case ZkSessionState::kExpired:
-      return "expired";
-  }
-  return "unknown";
-}
-
-StatusOr<std::string> RegistryTypeFromConfig(const Config& cfg) {
-  std::string t = cfg.GetString("registry.type");
-  if (t != "zookeeper" && t != "memory")
-    return InvalidArgument("registry.type '" + t + "' is not zookeeper or memory");
-  return t;
-}
 
 StatusOr<ZkRegistryOptions> ZkRegistryOptionsFromConfig(const Config& cfg) {
   ZkRegistryOptions o;
@@ -204,7 +121,7 @@ StatusOr<ZkRegistryOptions> ZkRegistryOptionsFromConfig(const Config& cfg) {
 struct ZkRegistry::Impl {
   struct Event {
     enum Kind { kSession, kMembership, kStop } kind;
-    ZkSessionState state = ZkSessionState::kConnected;
+    SessionState state = SessionState::kConnected;
     NodeType type = NodeType::kMaster;
   };
 
@@ -216,14 +133,14 @@ struct ZkRegistry::Impl {
 
   std::mutex mu;  // everything below
   std::condition_variable cv;
-  ZkSessionState state = ZkSessionState::kSuspended;
+  SessionState state = SessionState::kSuspended;
   bool connected_once = false;
   bool closing = false;
   int64_t session_id = 0;
   uint64_t lock_events = 0;
   std::deque<Event> queue;
   std::map<std::pair<NodeType, std::string>, int64_t> mine;
-  std::vector<std::function<void(ZkSessionState)>> session_fns;
+  std::vector<std::function<void(SessionState)>> session_fns;
   std::map<NodeType, std::vector<std::function<void(const NodeInfo&)>>> removal_fns;
   // Lock nodes whose delete failed (connection lost): deleted at the next connection, or gone
   // with the session; never left to block other takers while this process lives on.
@@ -236,7 +153,7 @@ struct ZkRegistry::Impl {
   std::atomic<uint64_t> lock_counter{0};
 
   std::string Where() const { return "zookeeper " + opt.connect_string; }
-  std::string NodeParent(NodeType t) const { return opt.root + "/nodes/" + TypeDir(t); }
+  std::string NodeParent(NodeType t) const { return opt.root + "/nodes/" + NodeTypeDir(t); }
   std::string NodePath(NodeType t, const std::string& a) const { return NodeParent(t) + "/" + a; }
 
   Status Error(const std::string& what, int rc) const {
@@ -266,7 +183,7 @@ struct ZkRegistry::Impl {
   Status Live() {
     if (!zh) return Unavailable(Where() + ": registry closed");
     std::lock_guard<std::mutex> l(mu);
-    if (state == ZkSessionState::kExpired)
+    if (state == SessionState::kExpired)
       return Unavailable(Where() + ": session " + Hex(session_id) +
                          " expired; this client's registrations and locks are gone");
     return Status::Ok();
@@ -286,7 +203,7 @@ struct ZkRegistry::Impl {
       if ((rc != ZCONNECTIONLOSS && rc != ZOPERATIONTIMEOUT) || attempt >= opt.max_retries)
         return rc;
       std::unique_lock<std::mutex> l(mu);
-      if (state == ZkSessionState::kExpired || closing) return rc;
+      if (state == SessionState::kExpired || closing) return rc;
       cv.wait_for(l, std::chrono::milliseconds(std::min(sleep_ms, opt.retry_max_sleep_ms)));
       sleep_ms *= 2;
     }
@@ -350,7 +267,7 @@ struct ZkRegistry::Impl {
       NodeInfo n;
       n.type = type;
       n.address = name;
-      Decode(data, &n);
+      DecodeNodeData(data, &n);
       out[name] = std::move(n);
     }
     return out;
@@ -363,27 +280,27 @@ struct ZkRegistry::Impl {
   void OnWatch(zhandle_t* handle, int type, int zstate, const std::string& path) {
     std::lock_guard<std::mutex> l(mu);
     if (type == ZOO_SESSION_EVENT) {
-      ZkSessionState next;
+      SessionState next;
       if (zstate == ZOO_CONNECTED_STATE) {
-        next = ZkSessionState::kConnected;
+        next = SessionState::kConnected;
         session_id = zoo_client_id(handle)->client_id;
       } else if (zstate == ZOO_CONNECTING_STATE) {
-        next = ZkSessionState::kSuspended;
+        next = SessionState::kSuspended;
       } else if (zstate == ZOO_EXPIRED_SESSION_STATE || zstate == ZOO_AUTH_FAILED_STATE) {
-        next = ZkSessionState::kExpired;
+        next = SessionState::kExpired;
       } else {
         return;
       }
       // Every watch hears session events: report each change once; expiry is final.
-      if (state == ZkSessionState::kExpired) return;
+      if (state == SessionState::kExpired) return;
       if (next == state) return;
       state = next;
-      if (next == ZkSessionState::kConnected) {
+      if (next == SessionState::kConnected) {
         connected_once = true;
         // Removals during the outage were not watched: compare snapshots again.
         for (const auto& [t, fns] : removal_fns) queue.push_back({Event::kMembership, next, t});
       }
-      if (next == ZkSessionState::kExpired) mine.clear();
+      if (next == SessionState::kExpired) mine.clear();
       queue.push_back({Event::kSession, next, NodeType::kMaster});
       cv.notify_all();
       return;
@@ -444,12 +361,12 @@ struct ZkRegistry::Impl {
       if (e.kind == Event::kMembership) {
         Refresh(e.type);
       } else if (e.kind == Event::kSession) {
-        std::vector<std::function<void(ZkSessionState)>> fns;
+        std::vector<std::function<void(SessionState)>> fns;
         {
           std::lock_guard<std::mutex> l(mu);
           fns = session_fns;
         }
-        if (e.state == ZkSessionState::kConnected) DeleteOrphans();
+        if (e.state == SessionState::kConnected) DeleteOrphans();
         for (const auto& fn : fns) fn(e.state);
       }
     }
@@ -608,7 +525,7 @@ StatusOr<int64_t> ZkRegistry::Register(NodeType type, const std::string& address
         Stat ds{};
         if (im.Retry([&] { return im.GetData(path, false, &data, &ds); }) == ZOK) {
           NodeInfo n;
-          Decode(data, &n);
+          DecodeNodeData(data, &n);
           std::lock_guard<std::mutex> l(im.mu);
           im.mine[{type, address}] = n.epoch;
           return n.epoch;
@@ -626,7 +543,7 @@ StatusOr<int64_t> ZkRegistry::Register(NodeType type, const std::string& address
       return Internal(im.Where() + ": " + im.epoch_path + " holds '" + cur.substr(0, 40) +
                       "', not an epoch");
     int64_t next = std::max<int64_t>(std::stoll(cur), im.opt.min_epoch) + 1;
-    std::string next_s = std::to_string(next), data = Encode(hb, next);
+    std::string next_s = std::to_string(next), data = EncodeNodeData(hb, next);
     zoo_op_t ops[2];
     zoo_op_result_t res[2] = {};
     Stat set_stat{};
@@ -671,7 +588,7 @@ Status ZkRegistry::Heartbeat(NodeType type, const std::string& address,
       return NotFound("node " + address + " is not registered by this client");
     epoch = it->second;
   }
-  const std::string path = im.NodePath(type, address), data = Encode(hb, epoch);
+  const std::string path = im.NodePath(type, address), data = EncodeNodeData(hb, epoch);
   for (int round = 0; round < 100; ++round) {
     Stat st{};
     int rc = im.Retry([&] { return zoo_exists(im.zh, path.c_str(), 0, &st); });
@@ -807,7 +724,7 @@ StatusOr<std::unique_ptr<RegistryLock>> ZkRegistry::Lock(const std::string& name
     if (rc != ZOK) return give_up(im.Error("lock " + dir, rc));
     std::unique_lock<std::mutex> l(im.mu);
     im.cv.wait_until(l, deadline, [&] {
-      return im.lock_events != seen || im.closing || im.state == ZkSessionState::kExpired;
+      return im.lock_events != seen || im.closing || im.state == SessionState::kExpired;
     });
     bool timed_out = im.lock_events == seen && std::chrono::steady_clock::now() >= deadline;
     l.unlock();
@@ -817,12 +734,12 @@ StatusOr<std::unique_ptr<RegistryLock>> ZkRegistry::Lock(const std::string& name
   }
 }
 
-ZkSessionState ZkRegistry::session_state() const {
+SessionState ZkRegistry::session_state() const {
   std::lock_guard<std::mutex> l(impl_->mu);
   return impl_->state;
 }
 
-void ZkRegistry::OnSessionState(std::function<void(ZkSessionState)> fn) {
+void ZkRegistry::OnSessionState(std::function<void(SessionState)> fn) {
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->session_fns.push_back(std::move(fn));
 }

@@ -33,23 +33,8 @@ struct ZkRegistryOptions {
   int64_t min_epoch = 0;
 };
 
-// registry.type: "zookeeper" or "memory".
-StatusOr<std::string> RegistryTypeFromConfig(const Config& cfg);
 // The registry.zookeeper.* keys, each checked; InvalidArgument names the key.
 StatusOr<ZkRegistryOptions> ZkRegistryOptionsFromConfig(const Config& cfg);
-
-// The session as this client sees it.
-enum class ZkSessionState {
-  kConnected,
-  // Connection lost, the session may still live on the server: registrations and locks may
-  // vanish at any moment (self-fence after part of the session timeout).
-  kSuspended,
-  // The session is over: this client's registrations and locks are gone, every call fails
-  // with Unavailable. The owner stops, or builds a new ZkRegistry and registers again (new
-  // epoch).
-  kExpired,
-};
-const char* ZkSessionStateName(ZkSessionState s);
 
 // Thread-safe. Callbacks (OnNodeRemoved, OnSessionState) run on the registry's own thread, one
 // at a time, never under a lock of this class; they may call this class, and must stay
@@ -82,11 +67,10 @@ class ZkRegistry final : public Registry {
   StatusOr<std::unique_ptr<RegistryLock>> Lock(const std::string& name,
                                                std::chrono::milliseconds wait) override;
 
-  ZkSessionState session_state() const;
-  // Called on every change of session_state().
-  void OnSessionState(std::function<void(ZkSessionState)> fn);
+  SessionState session_state() const override;
+  void OnSessionState(std::function<void(SessionState)> fn) override;
   // As granted by the server at connection.
-  int session_timeout_ms() const;
+  int session_timeout_ms() const override;
 
   struct Impl;
 

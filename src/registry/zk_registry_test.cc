@@ -160,10 +160,10 @@ int HoldMain(int argc, char** argv) {
   std::mutex mu;
   std::condition_variable cv;
   bool expired = false;
-  reg->OnSessionState([&](ZkSessionState s) {
-    std::cout << "state " << ZkSessionStateName(s) << std::endl;
+  reg->OnSessionState([&](SessionState s) {
+    std::cout << "state " << SessionStateName(s) << std::endl;
     std::lock_guard<std::mutex> l(mu);
-    if (s == ZkSessionState::kExpired) expired = true;
+    if (s == SessionState::kExpired) expired = true;
     cv.notify_all();
   });
   auto e = reg->Register(NodeType::kWorker, argv[4], R"({"host":"child"})");
@@ -203,7 +203,7 @@ class ZkRegistryTest : public testing::Test {
 TEST_F(ZkRegistryTest, RegisterListHeartbeatUnregister) {
   auto reg = Connect(root_);
   ASSERT_TRUE(reg);
-  EXPECT_EQ(reg->session_state(), ZkSessionState::kConnected);
+  EXPECT_EQ(reg->session_state(), SessionState::kConnected);
   auto e = reg->Register(NodeType::kMaster, "10.0.0.1:5678", R"({"host":"10.0.0.1","port":5678})");
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_GT(*e, 0);
@@ -431,20 +431,20 @@ TEST_F(ZkRegistryTest, ServerOutageSuspendsThenTheSameSessionResumes) {
   const char* stop = std::getenv("DSCHED_TEST_ZK_STOP");
   const char* start = std::getenv("DSCHED_TEST_ZK_START");
   if (!stop || !start) GTEST_SKIP() << "DSCHED_TEST_ZK_STOP/START not set";
-  Inbox<ZkSessionState> states;  // outlives the registry that calls into it
+  Inbox<SessionState> states;  // outlives the registry that calls into it
   auto o = Options(root_);
   o.session_timeout_ms = 40000;  // the outage must not end the session
   auto r = ZkRegistry::Create(o);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto& a = *r;
-  a->OnSessionState([&](ZkSessionState s) { states.Put(s); });
+  a->OnSessionState([&](SessionState s) { states.Put(s); });
   auto epoch = a->Register(NodeType::kWorker, "w:5", "{}");
   ASSERT_TRUE(epoch.ok());
   auto lock = a->Lock("outage", milliseconds(0));
   ASSERT_TRUE(lock.ok()) << lock.status().ToString();
 
   ASSERT_EQ(std::system(stop), 0);
-  ASSERT_TRUE(states.WaitFor([](ZkSessionState s) { return s == ZkSessionState::kSuspended; }));
+  ASSERT_TRUE(states.WaitFor([](SessionState s) { return s == SessionState::kSuspended; }));
   Status hb = a->Heartbeat(NodeType::kWorker, "w:5", "{}");
   EXPECT_EQ(hb.code(), StatusCode::kUnavailable) << hb.ToString();
   EXPECT_EQ(a->TryList(NodeType::kWorker).status().code(), StatusCode::kUnavailable);
@@ -452,7 +452,7 @@ TEST_F(ZkRegistryTest, ServerOutageSuspendsThenTheSameSessionResumes) {
   EXPECT_EQ(rel.code(), StatusCode::kUnavailable) << rel.ToString();
 
   ASSERT_EQ(std::system(start), 0);
-  ASSERT_TRUE(states.WaitFor([](ZkSessionState s) { return s == ZkSessionState::kConnected; }));
+  ASSERT_TRUE(states.WaitFor([](SessionState s) { return s == SessionState::kConnected; }));
   EXPECT_TRUE(a->Heartbeat(NodeType::kWorker, "w:5", R"({"back":true})").ok());
   auto nodes = a->List(NodeType::kWorker);
   ASSERT_EQ(nodes.size(), 1u);

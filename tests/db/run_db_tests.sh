@@ -4,6 +4,7 @@
 # files whatever happens. Registered with ctest by tests/CMakeLists.txt.
 #
 #   run_db_tests.sh storage   STORAGE_TEST   conformance + schema suites on SQLite, PG, MariaDB
+#   run_db_tests.sh registry  DB_REGISTRY_TEST  the database registry on SQLite, PG, MariaDB
 #   run_db_tests.sh scenarios SCENARIO_TEST  the scenario files on PostgreSQL, then on MariaDB
 #   run_db_tests.sh cli       DSCHED         db create/upgrade/version, the scripts, bad config
 #   run_db_tests.sh outage    DSCHED         PostgreSQL restarted in the middle of a run
@@ -31,7 +32,7 @@ echo "servers up in $(( $(date +%s) - t0 )) s: PostgreSQL on $PG_PORT, MariaDB o
 export DSCHED_TEST_DB_USER=ds DSCHED_TEST_DB_PASSWORD=ds
 
 case "$mode" in
-  storage)
+  storage | registry)
     DSCHED_TEST_PG_URL=$PG_URL DSCHED_TEST_MYSQL_URL=$MY_URL DSCHED_TEST_REQUIRE_SERVERS=1 "$bin"
     ;;
   scenarios)

@@ -1,8 +1,10 @@
 # The set-up shared by the cluster-mode end-to-end tests (sourced after lib.sh, with BIN and
-# HERE set): a work dir, ZooKeeper and PostgreSQL on loopback (tests/db/services.sh), a created
-# metadata database, and helpers that start `dsched` services as processes and wait for them.
-# Exits 77 (skip) without root or without the servers. The caller's EXIT trap must call
-# cluster_cleanup.
+# HERE set): a work dir, PostgreSQL on loopback (tests/db/services.sh) with a created metadata
+# database, the registry, and helpers that start `dsched` services as processes and wait for them.
+# CLUSTER_REGISTRY picks the registry: zookeeper (default; a ZooKeeper server is started) or jdbc
+# (the database registry, in the same PostgreSQL). Exits 77 (skip) without root or without the
+# servers. The caller's EXIT trap must call cluster_cleanup.
+CLUSTER_REGISTRY=${CLUSTER_REGISTRY:-zookeeper}
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (the database servers run as their own users)"; exit 77; }
 WORK=$(mktemp -d)
@@ -22,7 +24,7 @@ cluster_cleanup() {
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 
-zk_start
+[ "$CLUSTER_REGISTRY" = zookeeper ] && zk_start
 pg_start
 export DATABASE=postgresql SPRING_DATASOURCE_URL=$PG_URL SPRING_DATASOURCE_USERNAME=ds \
   SPRING_DATASOURCE_PASSWORD=ds
@@ -30,8 +32,18 @@ export DATABASE=postgresql SPRING_DATASOURCE_URL=$PG_URL SPRING_DATASOURCE_USERN
 
 # The registry keys every service of the test gets (4 s sessions, so failover tests are quick).
 registry_conf() {
-  echo "registry.zookeeper.connect-string = $ZK_CONNECT"
-  echo "registry.zookeeper.session-timeout = 4s"
+  case "$CLUSTER_REGISTRY" in
+    zookeeper)
+      echo "registry.zookeeper.connect-string = $ZK_CONNECT"
+      echo "registry.zookeeper.session-timeout = 4s"
+      ;;
+    jdbc)
+      echo "registry.type = jdbc"
+      echo "registry.session-timeout = 4s"
+      echo "registry.heartbeat-refresh-interval = 500ms"
+      ;;
+    *) fail "CLUSTER_REGISTRY '$CLUSTER_REGISTRY' is not zookeeper or jdbc" ;;
+  esac
 }
 
 # start_service NAME SUBCOMMAND [key = value ...]: one process with its own config and data dir;

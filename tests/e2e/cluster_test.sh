@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Cluster mode end to end (issue 6): real processes on loopback, started here: ZooKeeper,
+# Cluster mode end to end (issue 6): real processes on loopback, started here: the registry
+# (ZooKeeper, or the database registry with CLUSTER_REGISTRY=jdbc),
 # PostgreSQL 15, two `dsched master`, two `dsched worker`, one `dsched api`, one `dsched alert`.
 #   1. A 200-task DAG (10 chains of 20) succeeds; both workers ran tasks; every task ran once;
 #      a task's log reads back over REST.
