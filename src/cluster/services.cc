@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -183,26 +184,34 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   std::string data = cfg.GetString("data.dir");
   eo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
   Registry* reg = registry_.get();
-  // Recovery asks once per instance or task: the registry is read at most every 500 ms.
-  auto alive = [reg](NodeType type) {
+  // Recovery asks once per instance or task, the firer once per slot: the registry is read at
+  // most every 500 ms. Unreadable: nullopt (the callers decide what "unknown" means).
+  auto live = [reg](NodeType type) {
     struct Seen {
       std::mutex mu;
-      std::set<std::string> live;
+      std::vector<std::string> live;
       std::chrono::steady_clock::time_point read;
       bool known = false;
     };
-    return [reg, type, seen = std::make_shared<Seen>()](const std::string& host) {
+    return [reg, type, seen = std::make_shared<Seen>()]() -> std::optional<std::vector<std::string>> {
       std::lock_guard<std::mutex> l(seen->mu);
       const auto now = std::chrono::steady_clock::now();
       if (!seen->known || now - seen->read > std::chrono::milliseconds(500)) {
         auto nodes = reg->TryList(type);
-        if (!nodes.ok()) return true;  // unknown: leave it alone, the watch catches a death
+        if (!nodes.ok()) return std::nullopt;
         seen->live.clear();
-        for (const auto& n : *nodes) seen->live.insert(n.address);
+        for (const auto& n : *nodes) seen->live.push_back(n.address);
         seen->read = now;
         seen->known = true;
       }
-      return seen->live.count(host) > 0;
+      return seen->live;
+    };
+  };
+  auto alive = [&live](NodeType type) {
+    return [list = live(type)](const std::string& host) {
+      auto l = list();
+      // Unknown: leave it alone, the watch catches a death.
+      return !l || std::find(l->begin(), l->end(), host) != l->end();
     };
   };
   eo.master_alive = alive(NodeType::kMaster);
@@ -236,10 +245,18 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
     });
   });
   DSCHED_RETURN_IF_ERROR(engine_->Start());
-  // Every master fires the schedules; the fire ledger's primary key lets one command per
-  // (schedule, slot) through.
+  // Every master keeps every schedule; each slot is fired first by one live master (by hash of
+  // the schedule id) and by the others scheduler.backup_delay_ms later, where the fire ledger's
+  // primary key lets only one command per (schedule, slot) through.
   SchedulerOptions so;
   so.refresh_ms = cfg.GetInt("scheduler.refresh_s") * 1000;
+  so.backup_delay_ms = cfg.GetInt("scheduler.backup_delay_ms");
+  if (so.backup_delay_ms < 0 || so.backup_delay_ms > 3600000)
+    return InvalidArgument("scheduler.backup_delay_ms must be between 0 and 3600000");
+  so.fires_first = [masters = live(NodeType::kMaster), me = address_](int64_t id) {
+    auto l = masters();
+    return !l || FirstFirer(id, me, *l);  // registry unreadable: fire everything at once
+  };
   scheduler_ = std::make_unique<Scheduler>(so, *clock_, *store_, engine_.get());
   DSCHED_RETURN_IF_ERROR(scheduler_->Start());
   heartbeat_ = std::make_unique<Heartbeater>(

@@ -45,6 +45,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"scheduler.refresh_s", "int", "60",
        "the cron firer re-reads the online schedules this often, besides at once when a schedule "
        "route changes one"},
+      {"scheduler.backup_delay_ms", "int", "2000",
+       "cluster: a master fires the slots of the schedules another live master fires first this "
+       "much later, a no-op unless that master died first"},
       // Cluster services (not standalone, which keeps its in-process registry). Names and
       // defaults are DolphinScheduler's registry keys.
       {"registry.type", "string", "zookeeper",

@@ -78,6 +78,30 @@ bool SameTiming(const Schedule& a, const Schedule& b) {
 
 }  // namespace
 
+bool FirstFirer(int64_t schedule_id, const std::string& me, const std::vector<std::string>& live) {
+  // FNV-1a over the address and the id: stable across processes and builds, unlike std::hash.
+  auto score = [schedule_id](const std::string& address) {
+    uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](unsigned char c) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    };
+    for (char c : address) mix(static_cast<unsigned char>(c));
+    for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(schedule_id >> (8 * i)));
+    h ^= h >> 33;  // FNV's low bits mix poorly for short inputs
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+  };
+  const uint64_t mine = score(me);
+  for (const auto& other : live)
+    if (other != me) {
+      uint64_t theirs = score(other);
+      if (theirs > mine || (theirs == mine && other > me)) return false;
+    }
+  return true;
+}
+
 Scheduler::Scheduler(SchedulerOptions opts, Clock& clock, ScheduleStore& store,
                      MasterControl* master)
     : opts_(std::move(opts)), clock_(clock), store_(store), master_(master) {}
@@ -197,21 +221,53 @@ void Scheduler::FireDue() {
   // Every slot due now goes into this one Fire; the schedules' next slots are computed after
   // the commit, so that their cost (10,000 cron searches) does not delay it.
   std::vector<FireSlot> taken;
+  auto to_pending = [&](int64_t id, int64_t slot) {
+    backup_.erase({slot + opts_.backup_delay_ms, id, slot});
+    auto b = backup_slots_.find(id);
+    if (b != backup_slots_.end() && b->second.erase(slot) && b->second.empty())
+      backup_slots_.erase(b);
+    pending_.push_back({id, slot});
+  };
   while (!queue_.empty() && queue_.begin()->first <= now) {
     auto [slot, id] = *queue_.begin();
     queue_.erase(queue_.begin());
-    pending_.push_back({id, slot});
     taken.push_back({id, slot});
+    if (opts_.fires_first && !opts_.fires_first(id)) {
+      backup_.emplace(slot + opts_.backup_delay_ms, id, slot);
+      backup_slots_[id].insert(slot);
+      continue;
+    }
+    // This master fires the schedule first now (the one before it left): its older slots
+    // held as backups go first, as the ledger drops a slot older than one fired.
+    auto b = backup_slots_.find(id);
+    if (b != backup_slots_.end())
+      for (int64_t older : std::set<int64_t>(b->second)) to_pending(id, older);
+    pending_.push_back({id, slot});
   }
-  if (pending_.empty()) return;
+  while (!backup_.empty() && std::get<0>(*backup_.begin()) <= now) {
+    auto [at, id, slot] = *backup_.begin();
+    to_pending(id, slot);
+  }
+  // Oldest first within a schedule, as the ledger requires (missed start-up slots, backups and
+  // due slots meet here).
+  std::stable_sort(pending_.begin(), pending_.end(), [](const FireSlot& a, const FireSlot& b) {
+    return a.fire_time < b.fire_time;
+  });
+  auto queue_next_slots = [&] {
+    for (const FireSlot& t : taken) {
+      Entry& e = entries_.at(t.schedule_id);
+      e.next = e.times.NextAfter(t.fire_time);
+      if (e.next) queue_.emplace(*e.next, t.schedule_id);
+    }
+  };
+  if (pending_.empty()) {
+    queue_next_slots();
+    return;
+  }
   auto r = store_.Fire(pending_);
   // Taken before the next slots are computed: the lateness of a slot ends at its commit.
   const int64_t committed = clock_.NowMs();
-  for (const FireSlot& t : taken) {
-    Entry& e = entries_.at(t.schedule_id);
-    e.next = e.times.NextAfter(t.fire_time);
-    if (e.next) queue_.emplace(*e.next, t.schedule_id);
-  }
+  queue_next_slots();
   if (!r.ok()) {
     if (!failing_)
       spdlog::warn("scheduler: firing {} slots failed, retrying every {} ms: {}", pending_.size(),
@@ -233,6 +289,7 @@ void Scheduler::FireDue() {
 void Scheduler::Arm() {
   int64_t at = next_refresh_at_;
   if (!queue_.empty()) at = std::min(at, queue_.begin()->first);
+  if (!backup_.empty()) at = std::min(at, std::get<0>(*backup_.begin()));
   if (retry_at_) at = std::min(at, retry_at_);
   // The armed timer still stands for `at` unless it has fired (then at <= now).
   if (timer_ && timer_at_ == at && at > clock_.NowMs()) return;

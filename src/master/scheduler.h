@@ -11,8 +11,12 @@
 // transaction, whose fire ledger makes a repeat harmless), then calls
 // MasterControl::WakeCommands.
 //
-// Not here: which master fires which schedule (the cluster issue spreads them by hash of id;
-// standalone fires all), the command's execution (the engine), cron syntax (src/cron).
+// Cluster: every master keeps every schedule, but a slot is fired first by one master, chosen by
+// FirstFirer over the live masters; the others fire it again backup_delay_ms later, which the fire
+// ledger turns into a no-op unless the first one died before its commit. So the work is spread
+// and no slot is lost to a dead master.
+//
+// Not here: the command's execution (the engine), cron syntax (src/cron).
 #pragma once
 
 #include <condition_variable>
@@ -23,6 +27,8 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -69,6 +75,11 @@ struct StartPlan {
 StartPlan PlanStart(const ScheduleTimes& times, MisfirePolicy policy, int64_t since, int64_t now,
                     size_t max_catch_up);
 
+// Whether `me` fires schedule_id's slots first among `live` masters (host:port; `me` counts as
+// live whether listed or not): the one with the highest hash of (address, id), so that a master
+// joining or leaving moves only its share of the schedules. Pure.
+bool FirstFirer(int64_t schedule_id, const std::string& me, const std::vector<std::string>& live);
+
 struct SchedulerOptions {
   // Fallback re-read of the online schedules (config scheduler.refresh_s); the schedule routes
   // also call Refresh() at once.
@@ -81,6 +92,11 @@ struct SchedulerOptions {
   // result and the wall time the commit returned. For benchmarks and tests; may be empty.
   std::function<void(const std::vector<FireSlot>&, const FireResult&, int64_t committed_ms)>
       on_fired;
+  // Cluster: whether this master fires a schedule's slots at once (FirstFirer over the live
+  // masters); when it returns false the slot is fired backup_delay_ms late, as a safety net.
+  // Empty: every slot at once (standalone). Called on the scheduler's thread.
+  std::function<bool(int64_t schedule_id)> fires_first;
+  int64_t backup_delay_ms = 0;
 };
 
 // Thread-safe. One thread of its own does every read, fire and wake, so that a slow database
@@ -139,6 +155,10 @@ class Scheduler {
   std::map<int64_t, Entry> entries_;             // by schedule id
   std::set<std::pair<int64_t, int64_t>> queue_;  // (next slot, schedule id), earliest first
   std::vector<FireSlot> pending_;                // due but not yet committed
+  // Slots another master fires first: (when to fire them anyway, schedule id, slot), and the
+  // same slots by schedule.
+  std::set<std::tuple<int64_t, int64_t, int64_t>> backup_;
+  std::map<int64_t, std::set<int64_t>> backup_slots_;
   int64_t retry_at_ = 0;                         // 0 = no retry waiting
   int64_t next_refresh_at_ = 0;
   std::optional<TimerId> timer_;

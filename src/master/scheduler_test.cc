@@ -354,5 +354,67 @@ TEST_F(SchedulerTest, TwoSchedulersOnOneDatabaseStartEachSlotOnce) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Fired(100 + i), Slots(0, 60)) << "workflow " << 100 + i;
 }
 
+TEST(FirstFirerTest, OneMasterFirstPerScheduleAndALeaverMovesOnlyItsShare) {
+  const std::vector<std::string> three = {"10.0.0.1:5678", "10.0.0.2:5678", "10.0.0.3:5678"};
+  const std::vector<std::string> two = {"10.0.0.1:5678", "10.0.0.2:5678"};
+  std::map<std::string, int> share;
+  for (int64_t id = 1; id <= 3000; ++id) {
+    int first = 0;
+    std::string who;
+    for (const auto& m : three)
+      if (FirstFirer(id, m, three)) ++first, who = m;
+    ASSERT_EQ(first, 1) << "schedule " << id;
+    ++share[who];
+    // 10.0.0.3 leaves: the schedules of the other two stay where they were.
+    if (who != three[2]) EXPECT_TRUE(FirstFirer(id, who, two)) << "schedule " << id;
+    // A master alone (or not yet listed) fires everything first.
+    EXPECT_TRUE(FirstFirer(id, "10.0.0.9:5678", {}));
+  }
+  for (const auto& m : three) EXPECT_GT(share[m], 600) << m << " fires too few first";
+}
+
+// Two masters spread the slots; when one stops, the other fires its share after the backup
+// delay: every slot once, none lost.
+TEST_F(SchedulerTest, SpreadOverTwoMastersAndTheSurvivorCoversTheOther) {
+  for (int i = 0; i < 6; ++i) OnlineSchedule(100 + i, EveryFiveSeconds(100 + i));
+  auto other_store = Open();
+  std::vector<std::string> live = {"a:1", "b:1"};
+  std::mutex live_mu;
+  std::atomic<int> fired_a{0}, fired_b{0};
+  auto make = [&](SqlStore& store, const std::string& me, std::atomic<int>& fired) {
+    SchedulerOptions o;
+    o.refresh_ms = 60 * kS;
+    o.backup_delay_ms = 7 * kS;
+    o.fires_first = [&, me](int64_t id) {
+      std::lock_guard<std::mutex> l(live_mu);
+      return FirstFirer(id, me, live);
+    };
+    o.on_fired = [&fired](const std::vector<FireSlot>&, const FireResult& r, int64_t) {
+      fired += r.fired;
+    };
+    return std::make_unique<Scheduler>(o, clock_, store, &master_);
+  };
+  auto a = make(*store_, "a:1", fired_a);
+  auto b = make(*other_store, "b:1", fired_b);
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_TRUE(b->Start().ok());
+  RunUntil(27 * kS, 1000, {a.get(), b.get()});
+  // Both fired first some schedules' slots (start-up's due slot is fired by both at once).
+  EXPECT_GT(fired_a.load(), 6);
+  EXPECT_GT(fired_b.load(), 6);
+  // b dies before its slot at 30 s; a learns of it at 33 s (the session timeout), keeps that
+  // slot as a backup due at 37 s, and becomes its first firer at 35 s: the 30 s slot must go
+  // before the 35 s one, as the ledger drops a slot older than one fired.
+  b->Stop();
+  RunUntil(33 * kS, 1000, {a.get()});
+  {
+    std::lock_guard<std::mutex> l(live_mu);
+    live = {"a:1"};
+  }
+  RunUntil(60 * kS, 1000, {a.get()});
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(Fired(100 + i), Slots(0, 60)) << "workflow " << 100 + i;
+  EXPECT_EQ(fired_a.load() + fired_b.load(), 6 * 13);
+}
+
 }  // namespace
 }  // namespace dsched
