@@ -152,18 +152,27 @@ std::optional<Alert> WorkflowTimeoutAlert(const WorkflowInstance& wi,
   return a;
 }
 
-Alert FaultToleranceAlert(const std::string& server_type, const std::string& host, int64_t now_ms) {
+Alert FaultToleranceAlert(const std::string& server_type, const std::string& host, int64_t now_ms,
+                          const std::vector<FailedOverInstance>& affected) {
   Alert a;
   a.title = "Fault tolerance warning";
   a.warning_type = kWarnFailure;
   a.alertgroup_id = kDefaultAlertGroupId;
   a.alert_type = static_cast<int>(AlertType::kFaultTolerance);
-  a.content = json::array({json{{"type", server_type},
-                                {"host", host},
-                                {"event", "SERVER_DOWN"},
-                                {"warningLevel", "SERIOUS"},
-                                {"time", Time(now_ms)}}})
-                  .dump();
+  const json server{{"type", server_type},
+                    {"host", host},
+                    {"event", "SERVER_DOWN"},
+                    {"warningLevel", "SERIOUS"},
+                    {"time", Time(now_ms)}};
+  json content = json::array();
+  for (const FailedOverInstance& f : affected) {
+    json row = server;
+    row.update(WorkflowFields(f.instance, f.project_name));
+    if (!f.tasks.empty()) row["taskNames"] = f.tasks;
+    content.push_back(std::move(row));
+  }
+  if (content.empty()) content.push_back(server);
+  a.content = content.dump();
   return a;
 }
 

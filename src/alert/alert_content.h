@@ -50,8 +50,21 @@ std::optional<Alert> TaskTimeoutAlert(const WorkflowInstance& wi, const std::str
 std::optional<Alert> WorkflowTimeoutAlert(const WorkflowInstance& wi,
                                           const std::string& project_name);
 
-// A server lost from the cluster ("MASTER"/"WORKER" at host), to the default alert group.
-Alert FaultToleranceAlert(const std::string& server_type, const std::string& host, int64_t now_ms);
+// A workflow instance whose work moved because a server was lost: the instance as the new
+// owner holds it, and for a lost worker the names of its task attempts that run again.
+struct FailedOverInstance {
+  WorkflowInstance instance;
+  std::string project_name;
+  std::vector<std::string> tasks;
+};
+
+// A server lost from the cluster ("MASTER"/"WORKER" at host), with the workflow instances this
+// master took over or ran tasks of again because of it: one content row per instance (the
+// server's fields, then the workflow's), or the server row alone when `affected` is empty.
+// To the default alert group, not the instances' warning groups: DolphinScheduler sends its
+// server-down "Fault tolerance warning" to alert group 1 (reference/dolphinscheduler.md §1.6).
+Alert FaultToleranceAlert(const std::string& server_type, const std::string& host, int64_t now_ms,
+                          const std::vector<FailedOverInstance>& affected);
 
 // Whether a plugin instance whose warning_type is `instance_warning_type` (0 NONE, 1 SUCCESS,
 // 2 FAILURE, 3 ALL) takes an alert of `alert_warning_type` (1 SUCCESS, 2 FAILURE).

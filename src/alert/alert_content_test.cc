@@ -108,9 +108,34 @@ TEST(TimeoutAlertTest, TimeoutsGoToTheWarningGroupUnlessNone) {
   auto w = WorkflowTimeoutAlert(Ended(WorkflowState::kRunningExecution, WarningType::kAll), "p");
   ASSERT_TRUE(w.has_value());
   EXPECT_EQ(w->alert_type, static_cast<int>(AlertType::kWorkflowTimeout));
-  Alert f = FaultToleranceAlert("MASTER", "10.0.0.1:5678", 1767225600000);
+  Alert f = FaultToleranceAlert("MASTER", "10.0.0.1:5678", 1767225600000, {});
   EXPECT_EQ(f.alertgroup_id, kDefaultAlertGroupId);
   EXPECT_EQ(json::parse(f.content)[0]["host"], "10.0.0.1:5678");
+}
+
+TEST(AlertContentTest, FaultToleranceNamesTheServerAndEachAffectedInstance) {
+  FailedOverInstance one{Ended(WorkflowState::kRunningExecution, WarningType::kNone), "p", {}};
+  one.instance.id = 41;
+  one.instance.name = "etl-1";
+  FailedOverInstance two = one;
+  two.instance.id = 42;
+  two.instance.name = "etl-2";
+  two.tasks = {"load", "report"};
+  Alert f = FaultToleranceAlert("WORKER", "10.0.0.2:1234", 1767225600000, {one, two});
+  EXPECT_EQ(f.alert_type, static_cast<int>(AlertType::kFaultTolerance));
+  EXPECT_EQ(f.title, "Fault tolerance warning");
+  // Whatever the instances' warning types: a lost server is the default group's concern.
+  EXPECT_EQ(f.alertgroup_id, kDefaultAlertGroupId);
+  json c = json::parse(f.content);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0]["type"], "WORKER");
+  EXPECT_EQ(c[0]["host"], "10.0.0.2:1234");
+  EXPECT_EQ(c[0]["event"], "SERVER_DOWN");
+  EXPECT_EQ(c[0]["processId"], 41);
+  EXPECT_EQ(c[0]["processName"], "etl-1");
+  EXPECT_FALSE(c[0].contains("taskNames"));
+  EXPECT_EQ(c[1]["processName"], "etl-2");
+  EXPECT_EQ(c[1]["taskNames"], json::array({"load", "report"}));
 }
 
 AlertPluginInstance Inst(int64_t id, int warning, int type = 0) {

@@ -545,23 +545,44 @@ std::unique_ptr<Engine::Runner> Engine::BuildRunner(const WorkflowInstance& wi, 
 
 void Engine::TakeOver(const std::string& dead_master) {
   Post([this, dead_master] {
-    Recover([&](const WorkflowInstance& wi) { return wi.host == dead_master; }, "takeover");
+    AlertServerLost(
+        "MASTER", dead_master,
+        Recover([&](const WorkflowInstance& wi) { return wi.host == dead_master; }, "takeover"));
   });
+}
+
+void Engine::AlertServerLost(const char* server_type, const std::string& server,
+                             const std::vector<alert::FailedOverInstance>& affected) {
+  // Once per loss: every master hears of it, but only the owner of an affected instance gets
+  // here, and the alert is fenced like that instance's state change (TakeOwnership lets one
+  // master have each instance; a master that heard twice finds nothing left to take).
+  if (affected.empty()) return;
+  const WorkflowInstance& first = affected.front().instance;
+  spdlog::warn("fault tolerance alert: {} {} lost, {} workflow instances affected", server_type,
+               server, affected.size());
+  batch_.AddAlert(first.id, first.owner_epoch,
+                  alert::FaultToleranceAlert(server_type, server, clock_.NowMs(), affected));
 }
 
 void Engine::WorkerLost(const std::string& worker,
                         std::function<bool(int64_t task_instance_id, int attempt)> placed_there) {
   Post([this, worker, placed_there] {
     std::vector<TaskEvent> lost;
+    std::vector<alert::FailedOverInstance> affected;
     for (auto& [id, r] : runners_)
       for (auto& [code, ti] : r->current)
         if (Active(ti->state) && ti->id > 0 &&
             (ti->host == worker || (ti->host.empty() && placed_there &&
-                                    placed_there(ti->id, ti->retry_times))))
+                                    placed_there(ti->id, ti->retry_times)))) {
           lost.push_back(FinishEvent(*r, *ti, TaskState::kNeedFaultTolerance, worker));
+          if (affected.empty() || affected.back().instance.id != id)
+            affected.push_back({r->wi, r->project_name, {}});
+          affected.back().tasks.push_back(ti->name);
+        }
     if (!lost.empty())
       spdlog::warn("worker {} is gone: {} task attempts run again elsewhere", worker, lost.size());
     for (const TaskEvent& e : lost) HandleEvent(e);
+    AlertServerLost("WORKER", worker, affected);
   });
 }
 
@@ -579,12 +600,14 @@ TaskEvent Engine::FinishEvent(const Runner& r, const TaskInstance& ti, TaskState
   return e;
 }
 
-void Engine::Recover(const std::function<bool(const WorkflowInstance&)>& which, const char* why) {
+std::vector<alert::FailedOverInstance> Engine::Recover(
+    const std::function<bool(const WorkflowInstance&)>& which, const char* why) {
+  std::vector<alert::FailedOverInstance> taken;
   auto unfinished = instances_.ListUnfinished();
   if (!unfinished.ok()) {
     spdlog::error("{}: {}", why, unfinished.status().message());
     adopt_own_ = true;  // the next command scan tries again (our own instances at least)
-    return;
+    return taken;
   }
   for (WorkflowInstance wi : *unfinished) {
     if (runners_.count(wi.id)) continue;
@@ -602,6 +625,7 @@ void Engine::Recover(const std::function<bool(const WorkflowInstance&)>& which, 
     spdlog::info("{}: workflow instance {} ({}) is ours now", why, wi.id, Name(wi.state));
     int64_t id = wi.id;
     Runner& runner = *r;
+    taken.push_back({runner.wi, runner.project_name, {}});
     runners_[id] = std::move(r);
     ++runner_count_;
     for (auto& [code, ti] : runner.current) {
@@ -623,6 +647,7 @@ void Engine::Recover(const std::function<bool(const WorkflowInstance&)>& which, 
   }
   for (int64_t d : defs) PromoteSerialWaiter(d);
   for (int64_t g : groups) PromoteComplementWaiters(g);
+  return taken;
 }
 
 // ------------------------------------------------------------------ runner logic

@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alert/alert_content.h"
 #include "common/clock.h"
 #include "dag/dag.h"
 #include "rpc/interfaces.h"
@@ -59,11 +60,15 @@ class Engine final : public MasterControl, public TaskEventSink {
   Status Start();
   // A master left the registry: take over its unfinished instances (fenced by epoch, so of
   // several masters doing this one wins each instance) and re-attach to their running tasks.
+  // A master that took some writes one fault-tolerance alert naming them (AlertServerLost);
+  // hearing of the same loss again takes nothing more and writes nothing.
   void TakeOver(const std::string& dead_master);
   // A worker left the registry (its tasks killed themselves when its lease ran out): each
   // active task of ours that ran there, or was dispatched there (`placed_there(task instance
   // id, attempt)`) without being heard of since, ends NEED_FAULT_TOLERANCE and runs again as a
-  // new attempt, not counted as a retry.
+  // new attempt, not counted as a retry. One fault-tolerance alert names the instances of
+  // those tasks, in the same commit; a second report of the loss finds no such task and writes
+  // nothing.
   void WorkerLost(const std::string& worker,
                   std::function<bool(int64_t task_instance_id, int attempt)> placed_there);
   void Stop();
@@ -91,10 +96,15 @@ class Engine final : public MasterControl, public TaskEventSink {
   void IntakeCommands();
   Status HandleCommand(const Command& c);
   std::unique_ptr<Runner> BuildRunner(const WorkflowInstance& wi, Status* error);
-  // Takes over the unfinished instances of the database and runs them: at start-up all of
-  // them; own_only (after an outage) those this master owns but has no runner for.
-  // Takes over (TakeOwnership, fenced) and resumes the unfinished instances `which` selects.
-  void Recover(const std::function<bool(const WorkflowInstance&)>& which, const char* why);
+  // Takes over (TakeOwnership, fenced) and resumes the unfinished instances `which` selects;
+  // returns those it took, as owned now (before they ran on).
+  std::vector<alert::FailedOverInstance> Recover(
+      const std::function<bool(const WorkflowInstance&)>& which, const char* why);
+  // Puts the fault-tolerance alert for the loss of `server` into this turn's batch, in the group
+  // of the first affected instance: it commits with that instance's takeover or failover, and
+  // only while this master still owns it. Nothing when this master took nothing over.
+  void AlertServerLost(const char* server_type, const std::string& server,
+                       const std::vector<alert::FailedOverInstance>& affected);
   // The end of `ti`'s current attempt in `state`, as if `host` had reported it.
   TaskEvent FinishEvent(const Runner& r, const TaskInstance& ti, TaskState state,
                         const std::string& host);

@@ -187,6 +187,93 @@ TEST_F(EngineTest, AnOwnerFencedOutDropsTheInstance) {
   EXPECT_EQ(StateOf(wi), WorkflowState::kRunningExecution);
 }
 
+// The outbox rows of alert type FAULT_TOLERANCE_WARNING (4).
+std::vector<Alert> FaultToleranceAlerts(SqlStore& store) {
+  std::vector<Alert> out;
+  auto rows = store.ListWaitingAlerts(100);
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  if (!rows.ok()) return out;
+  for (const Alert& a : *rows)
+    if (a.alert_type == 4) out.push_back(a);
+  return out;
+}
+
+// A worker lost twice (a repeated registry notification, or a second watch) fails its task over
+// once and writes one fault-tolerance alert naming the worker, the instance and the task, to the
+// default alert group, in the commit that ends the lost attempt.
+TEST_F(EngineTest, WorkerLostTwiceWritesOneFaultToleranceAlert) {
+  int64_t wi = StartOneTask([](TaskDefinition&) {});
+  TaskDispatch d = worker_.Dispatched()[0];
+  TaskEvent running;
+  running.type = TaskEventType::kRunning;
+  running.task_instance_id = d.task_instance_id;
+  running.attempt = d.attempt;
+  running.master_epoch = d.master_epoch;
+  running.workflow_instance_id = wi;
+  running.state = TaskState::kRunningExecution;
+  running.host = "10.0.0.7:1234";
+  running.time_ms = clock_.NowMs();
+  engine_->OnTaskEvent(running);
+  engine_->Sync();
+  EXPECT_TRUE(FaultToleranceAlerts(*store_).empty());
+
+  engine_->WorkerLost("10.0.0.7:1234", nullptr);
+  engine_->Sync();
+  engine_->WorkerLost("10.0.0.7:1234", nullptr);
+  engine_->Sync();
+
+  ASSERT_EQ(worker_.Dispatched().size(), 2u) << "the lost attempt runs again once";
+  EXPECT_EQ(Rows(wi)[0].state, TaskState::kNeedFaultTolerance);
+  auto alerts = FaultToleranceAlerts(*store_);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].title, "Fault tolerance warning");
+  EXPECT_EQ(alerts[0].alertgroup_id, 1);
+  auto content = nlohmann::json::parse(alerts[0].content);
+  ASSERT_EQ(content.size(), 1u);
+  EXPECT_EQ(content[0]["type"], "WORKER");
+  EXPECT_EQ(content[0]["host"], "10.0.0.7:1234");
+  EXPECT_EQ(content[0]["processId"], wi);
+  EXPECT_EQ(content[0]["processName"], store_->GetWorkflowInstance(wi)->name);
+  EXPECT_EQ(content[0]["taskNames"], nlohmann::json::array({"A"}));
+}
+
+// A master dies; two masters hear of it, one of them twice. Each instance goes to one of them
+// (compare-and-set on owner_epoch), and only the one that took it writes the alert: one alert.
+TEST_F(EngineTest, MasterLostHeardByTwoMastersWritesOneFaultToleranceAlert) {
+  int64_t wi = StartOneTask([](TaskDefinition&) {});
+  const std::string dead = store_->GetWorkflowInstance(wi)->host;
+  engine_.reset();  // kill -9: the instance stays RUNNING_EXECUTION, owned by `dead`
+  ScriptedWorker other_worker;
+  auto master = [&](const std::string& host, int64_t epoch) {
+    EngineOptions eo;
+    eo.host = host;
+    eo.epoch = epoch;
+    eo.master_alive = [](const std::string&) { return true; };  // start-up takes nothing
+    auto e = std::make_unique<Engine>(eo, clock_, *store_, *store_);
+    e->SetWorker(&other_worker);
+    EXPECT_TRUE(e->Start().ok());
+    return e;
+  };
+  auto b = master("10.0.0.2:5678", 2), c = master("10.0.0.3:5678", 3);
+  b->TakeOver(dead);
+  c->TakeOver(dead);
+  b->TakeOver(dead);
+  b->Sync();
+  c->Sync();
+
+  EXPECT_EQ(b->RunnerCount() + c->RunnerCount(), 1u);
+  auto alerts = FaultToleranceAlerts(*store_);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].alertgroup_id, 1);
+  auto content = nlohmann::json::parse(alerts[0].content);
+  ASSERT_EQ(content.size(), 1u);
+  EXPECT_EQ(content[0]["type"], "MASTER");
+  EXPECT_EQ(content[0]["host"], dead);
+  EXPECT_EQ(content[0]["processId"], wi);
+  EXPECT_EQ(content[0]["processHost"], store_->GetWorkflowInstance(wi)->host)
+      << "the row names the master that has the instance now";
+}
+
 // Task groups across a master restart: the task that held the slot keeps it (re-attached, no
 // second slot taken), the waiter still waits, and the slot passes on when the holder ends.
 TEST_F(EngineTest, TaskGroupSlotsSurviveARestart) {

@@ -8,41 +8,11 @@
 set -euo pipefail
 BIN=$1
 . "$(dirname "$0")/lib.sh"
-/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "SKIP: python3-aiosmtpd missing (scripts/install-deps.sh)"; exit 77; }
-WORK=$(mktemp -d); PORT=$(free_port); SMTP_PORT=$(free_port); HOOK_PORT=$(free_port)
+. "$(dirname "$0")/alert_lib.sh"
+WORK=$(mktemp -d); PORT=$(free_port)
 SMTP_PID=; HOOK_PID=
 trap 'stop_server; for p in $SMTP_PID $HOOK_PID; do kill $p 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
-# The SMTP sink: aiosmtpd's Mailbox handler writes each mail to $WORK/mbox/new/.
-/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$WORK/mbox" \
-  >"$WORK/smtp.log" 2>&1 &
-SMTP_PID=$!
-# The webhook receiver: each request -> $WORK/hook/<n>.json {method, path, headers, body}.
-mkdir -p "$WORK/hook"
-cat >"$WORK/hook.py" <<'PY'
-import http.server, json, os, sys
-out = sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def handle_one(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n).decode("utf-8") if n else ""
-        rec = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
-        name = os.path.join(out, "%d.json" % len(os.listdir(out)))
-        with open(name + ".tmp", "w") as f: json.dump(rec, f)
-        os.rename(name + ".tmp", name)
-        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()
-        self.wfile.write(b"ok")
-    do_POST = do_PUT = do_GET = handle_one
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
-python3 "$WORK/hook.py" "$HOOK_PORT" "$WORK/hook" >"$WORK/hook.log" 2>&1 &
-HOOK_PID=$!
-for _ in $(seq 1 100); do
-  python3 -c "import socket,sys; [socket.create_connection(('127.0.0.1',p),1).close() for p in ($SMTP_PORT,$HOOK_PORT)]" \
-    2>/dev/null && break
-  sleep 0.1
-done
+start_alert_receivers "$WORK"
 
 # A "minute" of timeouts lasts 1 s here, so the timeout alerts come quickly.
 export DSCHED_ENGINE_MINUTE_MS=1000
@@ -50,43 +20,15 @@ start_server "$BIN" "$WORK/data" "$PORT" "$WORK/server.log"
 api_login "$PORT"
 DB="$WORK/data/dsched.db"
 
-# The plugin kinds, a plugin instance of each, and a group of both: DolphinScheduler's routes.
-call GET /ui-plugins/query-by-type --data-urlencode pluginType=ALERT >"$WORK/plugins.json"
-plugin_id() { python3 -c "import json; print([p['id'] for p in json.load(open('$WORK/plugins.json')) if p['pluginName']=='$1'][0])"; }
-EMAIL_DEF=$(plugin_id Email); HTTP_DEF=$(plugin_id Http)
-MAIL_PARAMS=$(printf '{"receivers":"ops@example.com","receiverCcs":"lead@example.com","serverHost":"127.0.0.1","serverPort":"%s","sender":"dsched@example.com","enableSmtpAuth":"false","starttlsEnable":"false","sslEnable":"false","showType":"table"}' "$SMTP_PORT")
-HOOK_PARAMS=$(printf '{"WebHook":"http://127.0.0.1:%s/alert","requestType":"POST","headerParams":"{\\"X-Token\\":\\"t0k\\"}","bodyParams":"{\\"channel\\":\\"ops\\"}"}' "$HOOK_PORT")
-MAIL_ID=$(call POST /alert-plugin-instances --data-urlencode "pluginDefineId=$EMAIL_DEF" \
-  --data-urlencode instanceName=ops-mail --data-urlencode instanceType=NORMAL \
-  --data-urlencode warningType=ALL --data-urlencode "pluginInstanceParams=$MAIL_PARAMS" | field id)
-HOOK_ID=$(call POST /alert-plugin-instances --data-urlencode "pluginDefineId=$HTTP_DEF" \
-  --data-urlencode instanceName=ops-hook --data-urlencode instanceType=NORMAL \
-  --data-urlencode warningType=FAILURE --data-urlencode "pluginInstanceParams=$HOOK_PARAMS" | field id)
+# A plugin instance of each kind and a group of both: DolphinScheduler's routes.
+alert_plugin_instances FAILURE
 GROUP=$(call POST /alert-groups --data-urlencode groupName=ops \
   --data-urlencode "alertInstanceIds=$MAIL_ID,$HOOK_ID" --data-urlencode description=e2e | field id)
 echo "group $GROUP: email instance $MAIL_ID, http instance $HOOK_ID"
 
 PC=$(call POST /projects --data-urlencode projectName=alerts | field code)
-# workflow NAME CODE SCRIPT [TIMEOUT_MINUTES] -> definition code (released); with a timeout, the
-# definition and its task both have it, the task's with strategy WARN.
-workflow() {
-  local extra="" timeout=${4:-0}
-  [ "$timeout" -gt 0 ] && extra=",\"timeoutFlag\":\"OPEN\",\"timeoutNotifyStrategy\":\"WARN\",\"timeout\":$timeout"
-  local t="[{\"code\":$2,\"name\":\"step\",\"taskType\":\"SHELL\",\"taskParams\":{\"rawScript\":\"$3\"}$extra}]"
-  local wf
-  wf=$(call POST "/projects/$PC/process-definition" --data-urlencode "name=$1" \
-    --data-urlencode "timeout=$timeout" \
-    --data-urlencode "taskDefinitionJson=$t" \
-    --data-urlencode "taskRelationJson=[{\"preTaskCode\":0,\"postTaskCode\":$2}]" \
-    --data-urlencode executionType=PARALLEL | field code)
-  call POST "/projects/$PC/process-definition/$wf/release" --data-urlencode releaseState=ONLINE >/dev/null
-  echo "$wf"
-}
-start() {
-  call POST "/projects/$PC/executors/start-process-instance" --data-urlencode "processDefinitionCode=$1" \
-    --data-urlencode scheduleTime= --data-urlencode failureStrategy=END \
-    --data-urlencode warningType=FAILURE --data-urlencode "warningGroupId=$GROUP" >/dev/null
-}
+workflow() { alert_workflow "$PC" "$@"; }
+start() { alert_start "$PC" "$1" FAILURE "$GROUP"; }
 # wait_state DEF_CODE STATE -> waits until the definition's instance reached STATE (code)
 wait_state() {
   for _ in $(seq 1 600); do
@@ -109,7 +51,7 @@ sqlite3 "$DB" "select id, title, alert_status, alertgroup_id, log from t_ds_aler
 [ "$(sqlite3 "$DB" "select alert_status from t_ds_alert where process_definition_code=$FAIL_WF")" = 1 ] \
   || fail "alert row not sent: $(sqlite3 "$DB" "select * from t_ds_alert"); $(tail -20 "$WORK/server.log")"
 
-MAILS=$(ls "$WORK/mbox/new" | wc -l); HOOKS=$(ls "$WORK/hook" | grep -c '\.json$' || true)
+MAILS=$(mail_count "$WORK"); HOOKS=$(hook_count "$WORK")
 [ "$MAILS" = 1 ] || fail "want 1 mail, got $MAILS"
 [ "$HOOKS" = 1 ] || fail "want 1 webhook request, got $HOOKS"
 /usr/bin/python3 - "$WORK/mbox/new" "$WORK/hook/0.json" <<'PY' || fail "mail or webhook content"
@@ -143,7 +85,7 @@ ROWS=$(sqlite3 "$DB" "select count(*) from t_ds_alert where process_definition_c
 [ "$ROWS" = 0 ] || fail "a success with warningType FAILURE wrote $ROWS alert rows"
 # Once sent, the failure alert is never sent again: still one mail and one request.
 [ "$(sqlite3 "$DB" "select count(*) from t_ds_alert where alert_status=0")" = 0 ] || fail "alerts still waiting"
-MAILS=$(ls "$WORK/mbox/new" | wc -l); HOOKS=$(ls "$WORK/hook" | grep -c '\.json$' || true)
+MAILS=$(mail_count "$WORK"); HOOKS=$(hook_count "$WORK")
 [ "$MAILS" = 1 ] && [ "$HOOKS" = 1 ] || fail "after the success: $MAILS mails, $HOOKS webhook requests"
 
 # Timeouts: the run and its task pass their 1-"minute" timeouts while the task sleeps; each sends
@@ -159,7 +101,7 @@ done
 TITLES=$(sqlite3 "$DB" "select group_concat(title, '|') from (select title from t_ds_alert where process_definition_code=$SLOW_WF and alert_status=1 order by title)")
 [ "$TITLES" = "Process Timeout Warn|Task Timeout Warn" ] \
   || fail "timeout alerts: $(sqlite3 "$DB" "select id,title,alert_status,log from t_ds_alert where process_definition_code=$SLOW_WF")"
-MAILS=$(ls "$WORK/mbox/new" | wc -l); HOOKS=$(ls "$WORK/hook" | grep -c '\.json$' || true)
+MAILS=$(mail_count "$WORK"); HOOKS=$(hook_count "$WORK")
 [ "$MAILS" = 3 ] && [ "$HOOKS" = 3 ] || fail "after the timeouts: $MAILS mails, $HOOKS webhook requests (want 3, 3)"
 grep -l "slow-run" "$WORK"/hook/*.json | wc -l | grep -qx 2 || fail "timeout webhooks do not name slow-run"
 echo "timeouts: one workflow and one task timeout alert, each sent once"
