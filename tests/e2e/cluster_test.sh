@@ -11,6 +11,8 @@
 #      session timeout: the other takes over, the resumed one stands down, each task ran once.
 #   2c. kill -9 of a worker mid-run: its tasks die with its lease, run again on the other worker
 #      after the session timeout, never two runs of a task at once; SUCCESS.
+#   2d. A worker frozen (SIGSTOP) past its session timeout mid-run: its tasks were killed by their
+#      watchdogs before running again on the other worker (no overlap); resumed, it stands down.
 #   3. The seed's scripts in an install directory: bin/start-all.sh starts master, worker,
 #      alert and api servers on this host (install_config.conf: localhost), bin/status-all.sh
 #      shows them, a workflow runs through them, bin/stop-all.sh leaves no process behind.
@@ -199,6 +201,34 @@ hosts=$(pg_psql -c "SELECT DISTINCT host FROM t_ds_task_instance WHERE process_i
 [ "$hosts" = "127.0.0.1:$W2" ] || fail "the failed-over tasks ran again on '$hosts', want only worker2 (127.0.0.1:$W2)"
 echo "ok 2c: kill -9 of a worker: $ft attempts failed over to worker2, $again tasks ran again, never two runs at once, SUCCESS"
 
+# ---- 2d. a worker frozen (SIGSTOP) past its session timeout mid-run: its tasks' watchdogs (their
+# own processes) kill them when its lease runs out, before the master runs them again elsewhere;
+# resumed, the worker learns its session is over and stands down.
+start_service worker1 worker "worker.listen-port = $W1"
+wait_registered WORKER 2
+: >"$RUNS"
+"$BIN" workflow run long >/dev/null
+ID6=$(new_instance_after "$ID5")
+for _ in $(seq 1 200); do
+  [ "$(pg_psql -c "SELECT COUNT(DISTINCT host) FROM t_ds_task_instance WHERE process_instance_id = $ID6 AND state = 1")" = 2 ] && break
+  sleep 0.05
+done
+sleep 0.5
+kill -STOP "${PIDS[worker1]}"
+echo "froze worker1 while the first tasks of instance $ID6 ran on both workers"
+for _ in $(seq 1 300); do
+  [ "$(pg_psql -c "SELECT COUNT(*) FROM t_ds_task_instance WHERE process_instance_id = $ID6 AND state = 8")" -ge 1 ] && break
+  sleep 0.1
+done
+kill -CONT "${PIDS[worker1]}"
+st=$(wait_final "$ID6")
+[ "$st" = 7 ] || { tail -n 30 "$WORK"/master*.log; fail "instance $ID6 ended in state $st after the worker froze, want 7"; }
+again=$(check_runs again 4 2) || fail "$again"
+[ "$again" -ge 1 ] || fail "no task ran again after worker1 froze mid-run"
+for _ in $(seq 1 300); do kill -0 "${PIDS[worker1]}" 2>/dev/null || break; sleep 0.1; done
+kill -0 "${PIDS[worker1]}" 2>/dev/null && fail "the resumed worker1 did not stand down after its session expired"
+echo "ok 2d: a worker frozen past its session timeout: its tasks died with its lease before running again on worker2 ($again), never two runs at once, SUCCESS; it stood down when resumed"
+
 # ---- 3. start-all / status-all / stop-all in an install directory
 for n in "${!PIDS[@]}"; do kill "${PIDS[$n]}" 2>/dev/null || true; done
 for n in "${!PIDS[@]}"; do wait "${PIDS[$n]}" 2>/dev/null || true; done
@@ -243,4 +273,4 @@ for p in $pids; do kill -0 "$p" 2>/dev/null && fail "stop-all.sh left pid $p run
 ls "$INST"/logs/*.pid >/dev/null 2>&1 && fail "stop-all.sh left pid files: $(ls "$INST"/logs/*.pid)"
 bash "$INST/bin/status-all.sh" >/dev/null 2>&1 && fail "status-all.sh says all run after stop-all.sh"
 echo "ok 3: start-all.sh, status-all.sh, a workflow through them, stop-all.sh leaves no process"
-echo "5 passed, 0 failed"
+echo "6 passed, 0 failed"
