@@ -345,9 +345,9 @@ class Server:
 # One dsched run.
 # --------------------------------------------------------------------------------------------
 
-def task_definition(code, i):
+def task_definition(code, i, script="true"):
     return {"code": code, "name": "t_%d" % i, "description": "", "taskType": "SHELL",
-            "taskParams": {"localParams": [], "rawScript": "true", "resourceList": []},
+            "taskParams": {"localParams": [], "rawScript": script, "resourceList": []},
             "flag": "YES", "taskPriority": "MEDIUM", "workerGroup": "default",
             "failRetryTimes": 0, "failRetryInterval": 1, "delayTime": 0,
             "timeout": 0, "timeoutFlag": "CLOSE"}
@@ -384,8 +384,9 @@ def gen_codes(api, project, n):
     return codes
 
 
-def create_workflow(api, project, dag, codes):
-    tasks = [task_definition(codes[i], i) for i in range(dag.n)]
+def create_workflow(api, project, dag, codes, script="true"):
+    """Defines `dag` in `project`, every task a SHELL task running `script`; returns its code."""
+    tasks = [task_definition(codes[i], i, script) for i in range(dag.n)]
     rels = [relation(0, codes[i]) for i, ps in enumerate(dag.preds) if not ps]
     rels += [relation(codes[p], codes[i]) for p, i in dag.edges()]
     data = api.call("POST", "/projects/%d/process-definition" % project, form={
@@ -549,6 +550,73 @@ def create_schema(binary, env, scratch):
                          % (env["SPRING_DATASOURCE_URL"], p.stdout.decode(errors="replace")))
 
 
+def define_workflow(api, dag, script="true"):
+    """A new project `bench` holding `dag` as an online workflow (each task runs `script`).
+
+    Returns (project code, workflow code, task codes by task index, create-workflow POST s).
+    """
+    project = int(api.call("POST", "/projects",
+                           form={"projectName": "bench", "description": ""})["code"])
+    codes = gen_codes(api, project, dag.n)
+    t0 = time.perf_counter()
+    wf = create_workflow(api, project, dag, codes, script)
+    create_s = time.perf_counter() - t0
+    api.call("POST", "/projects/%d/process-definition/%d/release" % (project, wf),
+             form={"name": dag.name, "releaseState": "ONLINE"})
+    return project, wf, codes, create_s
+
+
+def start_workflow(api, project, wf):
+    """start-process-instance as the UI sends it for a plain run; returns the trigger code."""
+    today = datetime.date.today().strftime("%Y-%m-%d 00:00:00")
+    start_form = {
+        "processDefinitionCode": wf, "failureStrategy": "CONTINUE", "warningType": "NONE",
+        "execType": "START_PROCESS", "taskDependType": "TASK_POST",
+        # DolphinScheduler requires scheduleTime; the UI sends today..today for a plain run.
+        "scheduleTime": compact({"complementStartDate": today, "complementEndDate": today})}
+    return int(api.call("POST", "/projects/%d/executors/start-process-instance" % project,
+                        form=start_form))
+
+
+def run_workflow(api, dag, args, problems, res, log_tail):
+    """Defines `dag` through `api` (a standalone server's or a cluster's API server), runs it
+    once and waits for the end, timed as every dsched figure of the bench is: from sending
+    start-process-instance to the poll that saw the final state.
+
+    Fills res (create_s, wall_s, instance_id, state, instance_rest_s, task_instances) and
+    returns (task codes, the instance row with dagData, the task-instance rows, time.time() at
+    the start POST).
+    Raises BenchError unless the instance ended SUCCESS (log_tail() goes into the message); a
+    task list that does not show every task SUCCESS once is added to `problems`.
+    """
+    project, wf, codes, res["create_s"] = define_workflow(api, dag)
+    t_post_epoch = time.time()
+    t_post = time.perf_counter()
+    trigger = start_workflow(api, project, wf)
+    row, t_final = wait_for_instance(api, project, trigger, args.instance_timeout,
+                                     args.poll_by_id)
+    res["wall_s"] = t_final - t_post
+    inst_id = int(row["id"])
+    res["instance_id"] = inst_id
+    res["state"] = row.get("state")
+    if row.get("state") not in SUCCESS_STATES:
+        raise BenchError("%s: instance %d ended in state %s\n%s"
+                         % (dag.name, inst_id, row.get("state"), log_tail()))
+
+    # The row as process-instances/{id} shows it (second resolution).
+    full = api.call("GET", "/projects/%d/process-instances/%d" % (project, inst_id))
+    s, e = parse_ds_time(full.get("startTime")), parse_ds_time(full.get("endTime"))
+    res["instance_rest_s"] = (e - s) / 1000.0 if s and e else None
+
+    task_rows = fetch_task_instances(api, project, inst_id)
+    res["task_instances"] = len(task_rows)
+    not_ok = [t for t in task_rows if t.get("state") not in SUCCESS_STATES]
+    if len(task_rows) != dag.n or not_ok:
+        problems.append("%s: task-instances lists %d rows for %d tasks, %d not SUCCESS"
+                        % (dag.name, len(task_rows), dag.n, len(not_ok)))
+    return codes, full, task_rows, t_post_epoch
+
+
 def run_dsched(binary, dag, args, problems, db_env=None):
     """One fresh server, one workflow, one run. Returns the figures of this run. db_env: run on
     that (empty) server database instead of the embedded SQLite file."""
@@ -565,46 +633,9 @@ def run_dsched(binary, dag, args, problems, db_env=None):
         time.sleep(1.0)
         res["idle_rss_kb"] = srv.rss_kb("VmRSS")
 
-        project = int(api.call("POST", "/projects",
-                               form={"projectName": "bench", "description": ""})["code"])
-        codes = gen_codes(api, project, dag.n)
-        t0 = time.perf_counter()
-        wf = create_workflow(api, project, dag, codes)
-        res["create_s"] = time.perf_counter() - t0
-        api.call("POST", "/projects/%d/process-definition/%d/release" % (project, wf),
-                 form={"name": dag.name, "releaseState": "ONLINE"})
-
-        today = datetime.date.today().strftime("%Y-%m-%d 00:00:00")
-        start_form = {
-            "processDefinitionCode": wf, "failureStrategy": "CONTINUE", "warningType": "NONE",
-            "execType": "START_PROCESS", "taskDependType": "TASK_POST",
-            # DolphinScheduler requires scheduleTime; the UI sends today..today for a plain run.
-            "scheduleTime": compact({"complementStartDate": today, "complementEndDate": today})}
-        t_post_epoch = time.time()
-        t_post = time.perf_counter()
-        trigger = int(api.call("POST", "/projects/%d/executors/start-process-instance" % project,
-                               form=start_form))
-        row, t_final = wait_for_instance(api, project, trigger, args.instance_timeout,
-                                         args.poll_by_id)
-        res["wall_s"] = t_final - t_post
-        inst_id = int(row["id"])
-        res["instance_id"] = inst_id
-        res["state"] = row.get("state")
-        if row.get("state") not in SUCCESS_STATES:
-            raise BenchError("%s: instance %d ended in state %s\n%s"
-                             % (dag.name, inst_id, row.get("state"), srv.log_tail()))
-
-        # The row as process-instances/{id} shows it (second resolution).
-        full = api.call("GET", "/projects/%d/process-instances/%d" % (project, inst_id))
-        s, e = parse_ds_time(full.get("startTime")), parse_ds_time(full.get("endTime"))
-        res["instance_rest_s"] = (e - s) / 1000.0 if s and e else None
-
-        task_rows = fetch_task_instances(api, project, inst_id)
-        res["task_instances"] = len(task_rows)
-        not_ok = [t for t in task_rows if t.get("state") not in SUCCESS_STATES]
-        if len(task_rows) != dag.n or not_ok:
-            problems.append("%s: task-instances lists %d rows for %d tasks, %d not SUCCESS"
-                            % (dag.name, len(task_rows), dag.n, len(not_ok)))
+        codes, full, task_rows, t_post_epoch = run_workflow(api, dag, args, problems, res,
+                                                            srv.log_tail)
+        inst_id = res["instance_id"]
 
         res["peak_rss_kb"] = srv.rss_kb("VmHWM")  # right before stopping: the run's peak
         srv.stop()
@@ -929,18 +960,29 @@ def main():
         f.write("\n")
     print()
     print("results: %s" % path)
-    if problems:
-        print()
-        print("PROBLEMS (the benchmark could not measure everything):", file=sys.stderr)
-        for p in problems:
-            print("  - " + p.splitlines()[0], file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(problems, "the benchmark")
+
+
+def exit_status(problems, what):
+    """Lists `problems` (first lines) on stderr; the exit status: 1 if any, else 0."""
+    if not problems:
+        return 0
+    print()
+    print("PROBLEMS (%s could not measure everything):" % what, file=sys.stderr)
+    for p in problems:
+        print("  - " + p.splitlines()[0], file=sys.stderr)
+    return 1
+
+
+def run_main(main_fn):
+    """Exits with main_fn()'s status; Ctrl-C exits 130 (the finally blocks on the way out
+    stopped the servers)."""
+    try:
+        sys.exit(main_fn())
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # servers were stopped by the finally blocks on the way out
-        print("bench: interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_main(main)

@@ -132,10 +132,11 @@ CFG
   java -Xmx256m -Djava.net.preferIPv4Stack=true -cp "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar" \
     org.apache.zookeeper.server.ZooKeeperServerMain "$SVC_ROOT/zk/zoo.cfg" >"$SVC_ROOT/zk/zk.out" 2>&1 &
   echo $! >"$SVC_ROOT/zk/zk.pid"
-  # It answers ruok before it serves: wait for srvr to report the standalone mode.
+  # It answers ruok before it serves: wait for srvr to report the standalone mode. While it
+  # starts it may accept a connection and never answer nor close it: each try has 2 s.
   local out=""
   for _ in $(seq 1 120); do
-    out=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && echo srvr >&3 && cat <&3) 2>/dev/null || true)
+    out=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && echo srvr >&3 && timeout 2 cat <&3) 2>/dev/null || true)
     [[ $out == *"Mode: standalone"* ]] && break
     sleep 0.5
   done
