@@ -4,4 +4,4 @@
 # Exit status: 0 when every call succeeded, 1 otherwise.
 # shellcheck disable=SC1091
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/script/dsched-cluster-common.sh"
-for_each start master-server worker-server alert-server api-server
+for_each start master-server worker-server logger-server alert-server api-server

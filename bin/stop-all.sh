@@ -4,4 +4,4 @@
 # Exit status: 0 when every call succeeded, 1 otherwise.
 # shellcheck disable=SC1091
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/script/dsched-cluster-common.sh"
-for_each stop api-server alert-server worker-server master-server
+for_each stop api-server alert-server logger-server worker-server master-server

@@ -31,17 +31,24 @@ on_host() {
 # for_each ACTION SERVICE... : ACTION on every host of every SERVICE, in the order given.
 # Returns non-zero when any call failed (each failure says why on its own line).
 for_each() {
-  local action=$1 rc=0 service hosts host entry
+  local action=$1 rc=0 service hosts host entry seen
   shift
   for service in "$@"; do
+    seen=" "
     case "$service" in
       master-server) hosts=$masters ;;
       worker-server) hosts=$workers ;;
+      # A logger on every worker host: the API reads a task's log through the logger of the
+      # host the task ran on.
+      logger-server) hosts=$workers ;;
       alert-server) hosts=$alertServer ;;
       api-server) hosts=$apiServers ;;
     esac
     for entry in ${hosts//,/ }; do
       host=${entry%%:*}
+      # One logger per host, however many worker entries name it.
+      [[ $seen == *" $host "* ]] && continue
+      [ "$service" = logger-server ] && seen="$seen$host "
       local env=""
       # A worker's group comes with its host (host:group).
       if [ "$service" = worker-server ] && [ "$entry" != "$host" ]; then env="DSCHED_WORKER_GROUP='${entry#*:}'"; fi

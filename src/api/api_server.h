@@ -52,6 +52,9 @@ struct ApiDeps {
   // Task groups and their queues (/task-group/*). Without it the project's group list is
   // empty and the other task group routes are not served.
   TaskGroupStore* task_groups = nullptr;
+  // Task logs for /log/detail and /log/download-log: standalone reads its own log directory,
+  // a cluster API asks the logger of the task's host. Without it there are no logs to show.
+  LogReader* logs = nullptr;
 };
 
 // Thread-safe: requests are served on the HTTP server's threads; all state lives in the stores.

@@ -473,12 +473,19 @@ class ApiServerTest : public ::testing::Test {
     ASSERT_TRUE(users_.CreateUser(admin).ok());
     ASSERT_TRUE(cfg_.Set("api.port", "0").ok());
     ASSERT_TRUE(cfg_.Set("api.session_timeout_s", "600").ok());
+    log_dir_ = std::filesystem::temp_directory_path() /
+               ("api_test_" + std::to_string(getpid()) + "_" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(log_dir_);
+    logs_ = std::make_unique<LocalLogReader>(log_dir_);
     StartServer();
   }
+  void TearDown() override { std::filesystem::remove_all(log_dir_); }
 
   void StartServer() {
-    auto s =
-        ApiServer::Create(cfg_, ApiDeps{&defs_, &instances_, &users_, &master_, &clock_, &codes_});
+    ApiDeps deps{&defs_, &instances_, &users_, &master_, &clock_, &codes_};
+    deps.logs = logs_.get();
+    auto s = ApiServer::Create(cfg_, deps);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
   }
@@ -571,6 +578,8 @@ class ApiServerTest : public ::testing::Test {
   MapUserStore users_;
   RecordingMaster master_;
   Config cfg_;
+  std::filesystem::path log_dir_;  // task logs; the API reads only below it
+  std::unique_ptr<LocalLogReader> logs_;
   std::unique_ptr<ApiServer> server_;
   std::string session_;
 };
@@ -1160,17 +1169,11 @@ class InstancesTest : public ApiServerTest {
     wi.state = WorkflowState::kRunningExecution;
     wi.trigger_code = 99;
     instances_.Put(wi);
-    log_dir_ = std::filesystem::temp_directory_path() /
-               ("api_test_" + std::to_string(getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(log_dir_);
     std::ofstream(log_dir_ / "a.log") << "l1\nl2\nl3\nl4\nl5\n";
     Add(1, kA, TaskState::kFailure, Flag::kNo);  // superseded attempt
     Add(2, kA, TaskState::kSuccess, Flag::kYes);
     Add(3, kB, TaskState::kRunningExecution, Flag::kYes);
   }
-  void TearDown() override { std::filesystem::remove_all(log_dir_); }
-
   void Add(int64_t id, int64_t task_code, TaskState state, Flag flag) {
     TaskInstance ti;
     ti.id = id;
@@ -1187,7 +1190,6 @@ class InstancesTest : public ApiServerTest {
   std::string Pi() { return "/projects/" + std::to_string(pc_) + "/process-instances"; }
 
   int64_t pc_ = 0, def_code_ = 0;
-  std::filesystem::path log_dir_;
 };
 
 TEST_F(InstancesTest, ListShowAndTasks) {
@@ -1258,6 +1260,25 @@ TEST_F(InstancesTest, LogDetailPagesUntilEmpty) {
   EXPECT_EQ(file.status, 200);
   EXPECT_EQ(file.content_type, "application/octet-stream");
   EXPECT_EQ(file.body, "l1\nl2\nl3\nl4\nl5\n");
+}
+
+// A log path outside the log directory (a row written by hand, or by a worker whose log.dir
+// differs) is refused with the routes' error codes, naming why; the file is never sent.
+TEST_F(InstancesTest, LogOutsideTheLogDirectoryIsRefused) {
+  const std::filesystem::path outside = log_dir_.string() + "-elsewhere.log";
+  std::ofstream(outside) << "secret\n";
+  TaskInstance ti = *instances_.GetTaskInstance(2);
+  ti.log_path = (log_dir_ / ".." / outside.filename()).string();
+  instances_.Put(ti);
+  for (int round = 0; round < 2; ++round) {
+    Reply r = Get("/log/detail", {{"taskInstanceId", "2"}, {"skipLineNum", "0"}, {"limit", "9"}});
+    EXPECT_EQ(r.code(), 10103) << r.body;
+    EXPECT_NE(r.msg().find("outside the log directory"), std::string::npos) << r.msg();
+    Reply file = Get("/log/download-log", {{"taskInstanceId", "2"}});
+    EXPECT_EQ(file.code(), 10104) << file.body;
+    EXPECT_EQ(file.body.find("secret"), std::string::npos);
+  }
+  std::filesystem::remove(outside);
 }
 
 TEST_F(ApiServerTest, PageLoadLookups) {

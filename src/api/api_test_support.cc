@@ -106,6 +106,8 @@ void SqliteApiTest::SetUp() {
   deps.users = store_.get();
   deps.clock = &clock_;
   deps.codes = &codes_;
+  logs_ = std::make_unique<LocalLogReader>(dir_);
+  deps.logs = logs_.get();
   ASSERT_NO_FATAL_FAILURE(AddDeps(deps));
   auto server = ApiServer::Create(cfg_, deps);
   ASSERT_TRUE(server.ok()) << server.status().ToString();

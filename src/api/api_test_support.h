@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/api_server.h"
+#include "logger/log_reader.h"
 #include "storage/sql/sql_store.h"
 
 namespace dsched::api::apitest {
@@ -58,8 +59,8 @@ class NoMaster : public MasterControl {
 };
 
 // The API on an ephemeral port over a real SqlStore in a fresh temp dir, with the default
-// admin logged in (session_). The stores, clock and code generator are set in the deps; a
-// test adds its own (master, schedules, ...) in AddDeps.
+// admin logged in (session_). The stores, clock, code generator and a log reader confined to
+// the temp dir are set in the deps; a test adds its own (master, schedules, ...) in AddDeps.
 class SqliteApiTest : public ::testing::Test {
  protected:
   // The temp dir is /tmp/<dir_prefix>-XXXXXX.
@@ -78,6 +79,7 @@ class SqliteApiTest : public ::testing::Test {
   Config cfg_;
   std::string dir_;
   std::unique_ptr<SqlStore> store_;
+  std::unique_ptr<LocalLogReader> logs_;  // task logs: files under dir_
   std::unique_ptr<ApiServer> server_;
   std::string session_;
 

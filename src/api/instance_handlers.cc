@@ -6,13 +6,11 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -578,8 +576,8 @@ HttpResponse ListTaskInstancesPaged(const Call& c) {
 }
 
 // The UI pages through a log by asking again with skipLineNum += lineNum until message is "".
-// Each call reads the file from its start: fine for the logs tasks write today; an index of
-// line offsets would be the next step for very long logs.
+// The reader (ApiDeps::logs) reads the file from its start on each call: fine for the logs
+// tasks write today; an index of line offsets would be the next step for very long logs.
 HttpResponse LogDetail(const Call& c) {
   DSCHED_API_TRY(TaskInstance ti, LogTaskInstance(c));
   DSCHED_API_TRY(int64_t skip, IntParam(c.req, "skipLineNum", 0));
@@ -591,38 +589,30 @@ HttpResponse LogDetail(const Call& c) {
     return Ok({{"lineNum", lines}, {"message", std::move(message)}, {"finished", finished}});
   };
   if (ti.log_path.empty()) return answer(0, "");
-  std::ifstream in(ti.log_path, std::ios::binary);
-  if (!in) {
+  auto page = c.deps.logs != nullptr
+                  ? c.deps.logs->RollView(ti.host, ti.log_path, skip, limit)
+                  : StatusOr<LogPage>(NotFound("this server reads no task logs"));
+  if (!page.ok()) {
     // Not written yet is normal for a task that has not started; gone after the end is not.
-    if (!finished) return answer(0, "");
+    if (page.status().code() == StatusCode::kNotFound && !finished) return answer(0, "");
     return Fail(DsStatus::kQueryTaskInstanceLogError,
-                "view task instance log error: cannot read " + ti.log_path);
+                "view task instance log error: " + page.status().message());
   }
-  std::string line, message;
-  int64_t n = 0;
-  int64_t stop = limit > std::numeric_limits<int64_t>::max() - skip
-                     ? std::numeric_limits<int64_t>::max()
-                     : skip + limit;
-  for (int64_t i = 0; i < stop && std::getline(in, line); ++i) {
-    if (i < skip) continue;
-    message += line;
-    message += '\n';
-    ++n;
-  }
-  return answer(n, std::move(message));
+  return answer(page->lines, std::move(page->text));
 }
 
 HttpResponse DownloadLog(const Call& c) {
   DSCHED_API_TRY(TaskInstance ti, LogTaskInstance(c));
-  std::ifstream in(ti.log_path, std::ios::binary);
-  if (ti.log_path.empty() || !in)
+  auto bytes = ti.log_path.empty() ? StatusOr<std::string>(NotFound("the task has no log"))
+               : c.deps.logs == nullptr
+                   ? StatusOr<std::string>(NotFound("this server reads no task logs"))
+                   : c.deps.logs->Bytes(ti.host, ti.log_path);
+  if (!bytes.ok())
     return Fail(DsStatus::kDownloadTaskInstanceLogFileError,
-                "download task instance log file error");
-  std::ostringstream body;
-  body << in.rdbuf();
+                "download task instance log file error: " + bytes.status().message());
   HttpResponse r;
   r.content_type = "application/octet-stream";
-  r.body = body.str();
+  r.body = std::move(bytes).value();
   std::string file = ti.log_path.substr(ti.log_path.find_last_of('/') + 1);
   r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + file + "\"");
   return r;

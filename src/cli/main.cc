@@ -1,6 +1,6 @@
 // The `dsched` binary: `dsched standalone` runs every service in one process, `dsched
-// master|worker|api|alert` one cluster service each; `dsched db ...` manages the schema; every
-// other subcommand is a client of a running server's REST API (client_commands.h).
+// master|worker|logger|api|alert` one cluster service each; `dsched db ...` manages the schema;
+// every other subcommand is a client of a running server's REST API (client_commands.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <iostream>
+#include <iterator>
 
 #include "cli/client_commands.h"
 #include "cli/db_commands.h"
@@ -81,17 +82,20 @@ int main(int argc, char** argv) {
   struct ServiceFlags {
     std::string config_file, data_dir;
   };
-  static ServiceFlags flags[4];
   const std::pair<dsched::cluster::Service, const char*> kServices[] = {
       {dsched::cluster::Service::kMaster, "run a master: command intake, DAG engine, cron firing"},
       {dsched::cluster::Service::kWorker, "run a worker: executes the tasks masters dispatch"},
       {dsched::cluster::Service::kApi, "run the REST API server"},
-      {dsched::cluster::Service::kAlert, "run an alert server: sends the alert outbox"}};
-  for (int i = 0; i < 4; ++i) {
+      {dsched::cluster::Service::kAlert, "run an alert server: sends the alert outbox"},
+      {dsched::cluster::Service::kLogger,
+       "run a logger server: serves this host's task logs (log.dir) to the API"}};
+  static ServiceFlags flags[sizeof kServices / sizeof kServices[0]];
+  for (size_t i = 0; i < std::size(kServices); ++i) {
     auto [which, help] = kServices[i];
     auto* sub = app.add_subcommand(dsched::cluster::ServiceName(which), help);
     sub->add_option("--config", flags[i].config_file, "config file (key = value lines)");
-    sub->add_option("--data-dir", flags[i].data_dir, "logs and exec dirs (worker), data dir");
+    sub->add_option("--data-dir", flags[i].data_dir,
+                    "logs and exec dirs (worker, logger: <data-dir>/logs), data dir");
     sub->callback([&exit_code, which, i] {
       auto cfg = dsched::Config::Load(flags[i].config_file, environ);
       if (!cfg.ok()) {

@@ -8,6 +8,7 @@
 #include "alert/email_channel.h"
 #include "alert/http_channel.h"
 #include "api/api_server.h"
+#include "logger/log_reader.h"
 #include "master/engine.h"
 #include "master/scheduler.h"
 #include "registry/registry.h"
@@ -25,7 +26,7 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   fs::create_directories(data, ec);
   if (ec) return InvalidArgument("data.dir: cannot create " + data + ": " + ec.message());
   data = fs::absolute(data).lexically_normal().string();
-  std::string logs = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
+  const std::string logs = LogDirFromConfig(cfg);
   std::string exec =
       cfg.GetString("exec.basepath").empty() ? data + "/exec" : cfg.GetString("exec.basepath");
 
@@ -93,6 +94,9 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   deps.data_dir = data;
   deps.schedules = s->store_.get();
   deps.task_groups = s->store_.get();
+  // The one log directory the embedded master and worker write to; nothing outside it is read.
+  s->logs_ = std::make_unique<LocalLogReader>(logs);
+  deps.logs = s->logs_.get();
   deps.schedules_changed = [sched = s->scheduler_.get()] { sched->Refresh(); };
   DSCHED_ASSIGN_OR_RETURN(s->api_, api::ApiServer::Create(cfg, deps));
   // The alert server: sends the outbox rows the master writes (one sender: standalone is the

@@ -19,6 +19,7 @@ class Worker;
 class PosixProcessLauncher;
 class InMemoryRegistry;
 class Scheduler;
+class LocalLogReader;
 namespace api {
 class ApiServer;
 }
@@ -48,6 +49,7 @@ class Standalone {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Scheduler> scheduler_;  // the cron firer
+  std::unique_ptr<LocalLogReader> logs_;  // task logs for the API
   std::unique_ptr<api::ApiServer> api_;
   // The alert server's part: channels first, so they outlive the sender that uses them.
   std::unique_ptr<alert::AlertChannel> email_channel_, http_channel_;

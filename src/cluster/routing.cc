@@ -368,4 +368,44 @@ Status ClusterMasterControl::ExecuteTask(int64_t workflow_instance_id,
   return m->ExecuteTask(workflow_instance_id, start_nodes, mode);
 }
 
+// ---- LoggerRouter -------------------------------------------------------------------------
+
+StatusOr<std::string> LoggerAddress(const std::string& task_host, int logger_port) {
+  if (task_host.empty()) return InvalidArgument("the task instance has no host");
+  // The port is what follows the last ':' unless that ':' is inside an IPv6 literal's brackets.
+  const size_t colon = task_host.rfind(':');
+  const size_t bracket = task_host.rfind(']');
+  const bool has_port =
+      colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+  return (has_port ? task_host.substr(0, colon) : task_host) + ":" + std::to_string(logger_port);
+}
+
+LoggerRouter::LoggerRouter(int logger_port, RpcCallOptions opts)
+    : logger_port_(logger_port), opts_(opts) {}
+
+StatusOr<GrpcLogReader*> LoggerRouter::Client(const std::string& host) {
+  auto address = LoggerAddress(host, logger_port_);
+  if (!address.ok()) return NotFound("no log yet: " + address.status().message());
+  std::lock_guard<std::mutex> l(mu_);
+  auto& c = clients_[*address];
+  if (!c) c = std::make_unique<GrpcLogReader>(*address, opts_);
+  return c.get();
+}
+
+StatusOr<LogPage> LoggerRouter::RollView(const std::string& host, const std::string& path,
+                                         int64_t skip, int64_t limit) {
+  DSCHED_ASSIGN_OR_RETURN(GrpcLogReader * c, Client(host));
+  return c->RollView(host, path, skip, limit);
+}
+
+StatusOr<LogPage> LoggerRouter::View(const std::string& host, const std::string& path) {
+  DSCHED_ASSIGN_OR_RETURN(GrpcLogReader * c, Client(host));
+  return c->View(host, path);
+}
+
+StatusOr<std::string> LoggerRouter::Bytes(const std::string& host, const std::string& path) {
+  DSCHED_ASSIGN_OR_RETURN(GrpcLogReader * c, Client(host));
+  return c->Bytes(host, path);
+}
+
 }  // namespace dsched::cluster

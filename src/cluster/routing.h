@@ -4,6 +4,7 @@
 //   WorkerRouter         master -> the workers of a task's group
 //   EventRouter          worker -> the master that dispatched each attempt
 //   ClusterMasterControl API    -> the master that owns an instance (or every master)
+//   LoggerRouter         API    -> the logger on the host a task ran on
 #pragma once
 
 #include <condition_variable>
@@ -155,6 +156,32 @@ class ClusterMasterControl final : public MasterControl {
   const RpcCallOptions opts_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<GrpcMasterControl>> clients_;
+};
+
+// The logger address of a task instance's host: its host part ("10.0.0.5:1234" -> "10.0.0.5",
+// "[::1]:1234" -> "[::1]") with `logger_port`. InvalidArgument for an empty host. Pure.
+StatusOr<std::string> LoggerAddress(const std::string& task_host, int logger_port);
+
+// LogReader of an API server: a task's log is read through the logger (`dsched logger`) of the
+// host it ran on, at that host's logger.listen-port (one port for the whole cluster, as
+// DolphinScheduler has it). One gRPC client per logger, kept. NotFound for a task with no
+// host yet (it has not started, so it has no log); a logger that does not answer within the
+// deadline is Unavailable naming it. Thread-safe.
+class LoggerRouter final : public LogReader {
+ public:
+  explicit LoggerRouter(int logger_port, RpcCallOptions opts = {.timeout_ms = 5000});
+  StatusOr<LogPage> RollView(const std::string& host, const std::string& path, int64_t skip,
+                             int64_t limit) override;
+  StatusOr<LogPage> View(const std::string& host, const std::string& path) override;
+  StatusOr<std::string> Bytes(const std::string& host, const std::string& path) override;
+
+ private:
+  StatusOr<GrpcLogReader*> Client(const std::string& host);
+
+  const int logger_port_;
+  const RpcCallOptions opts_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<GrpcLogReader>> clients_;
 };
 
 }  // namespace dsched::cluster

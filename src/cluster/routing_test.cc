@@ -1,12 +1,15 @@
 // The cluster routers over real gRPC on loopback (servers in this process) and the in-process
 // registry: which worker a dispatch reaches, that it waits (never fails) while no worker of its
 // group is there, that a re-attach goes back to the worker that ran the attempt, and that a
-// worker's events reach the master named in them. No timing assertions.
+// worker's events reach the master named in them, and that a task's log is read through the
+// logger of the task's host. No timing assertions.
 #include "cluster/routing.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -14,6 +17,7 @@
 
 #include "api/api_test_support.h"
 #include "common/wait_until.h"
+#include "logger/log_reader.h"
 #include "rpc/grpc/grpc_servers.h"
 
 namespace dsched::cluster {
@@ -259,6 +263,49 @@ TEST(EventRouterTest, EachEventReachesTheMasterNamedInIt) {
   ASSERT_TRUE(WaitUntil([&] { return m1.got().size() == 3 && m2.got().size() == 3; }));
   EXPECT_EQ(m1.got(), (std::vector<int64_t>{1, 3, 5}));
   EXPECT_EQ(m2.got(), (std::vector<int64_t>{2, 4, 6}));
+}
+
+TEST(LoggerAddressTest, TheTaskHostWithTheLoggerPort) {
+  EXPECT_EQ(*LoggerAddress("10.0.0.5:1234", 50051), "10.0.0.5:50051");
+  EXPECT_EQ(*LoggerAddress("worker-1", 50051), "worker-1:50051");
+  EXPECT_EQ(*LoggerAddress("[::1]:1234", 7), "[::1]:7");
+  EXPECT_EQ(*LoggerAddress("[::1]", 7), "[::1]:7");
+  EXPECT_EQ(LoggerAddress("", 7).status().code(), StatusCode::kInvalidArgument);
+}
+
+// A real logger service on a loopback port: the router reaches it from the task's host
+// (its worker port replaced by the logger's) and hands back what it says.
+TEST(LoggerRouterTest, ReadsThroughTheLoggerOfTheTaskHost) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("routing_logger_" + std::to_string(getpid()));
+  fs::create_directories(root / "1");
+  const std::string log = (root / "1" / "2.log").string();
+  std::ofstream(log) << "x\ny\n";
+  LocalLogReader local(root);
+  LoggerServiceImpl service(local);
+  auto server = GrpcServer::Start("127.0.0.1:0", {&service});
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  LoggerRouter router((*server)->port());
+  for (int round = 0; round < 2; ++round) {
+    auto page = router.RollView("127.0.0.1:1234", log, 1, 5);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_EQ(page->text, "y\n");
+    auto bytes = router.Bytes("127.0.0.1:1234", log);
+    ASSERT_TRUE(bytes.ok());
+    EXPECT_EQ(*bytes, "x\ny\n");
+    EXPECT_EQ(router.View("127.0.0.1:1234", "/etc/passwd").status().code(),
+              StatusCode::kPermissionDenied);
+  }
+  EXPECT_EQ(router.RollView("", log, 0, 1).status().code(), StatusCode::kNotFound);
+
+  const int port = (*server)->port();
+  (*server)->Shutdown();
+  LoggerRouter gone(port, RpcCallOptions{2000});
+  auto down = gone.Bytes("127.0.0.1:1234", log);
+  ASSERT_EQ(down.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(down.status().message().find("logger 127.0.0.1:" + std::to_string(port)),
+            std::string::npos);
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "alert/http_channel.h"
 #include "api/api_server.h"
 #include "cluster/routing.h"
+#include "logger/log_reader.h"
 #include "master/engine.h"
 #include "master/scheduler.h"
 #include "registry/db_registry.h"
@@ -38,6 +39,7 @@ const char* ServiceName(Service s) {
     case Service::kWorker: return "worker";
     case Service::kApi: return "api";
     case Service::kAlert: return "alert";
+    case Service::kLogger: return "logger";
   }
   return "?";
 }
@@ -121,6 +123,7 @@ StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(Service which, c
     case Service::kWorker: DSCHED_RETURN_IF_ERROR(p->StartWorker(cfg)); break;
     case Service::kApi: DSCHED_RETURN_IF_ERROR(p->StartApi(cfg)); break;
     case Service::kAlert: DSCHED_RETURN_IF_ERROR(p->StartAlert(cfg)); break;
+    case Service::kLogger: DSCHED_RETURN_IF_ERROR(p->StartLogger(cfg)); break;
   }
   return p;
 }
@@ -181,8 +184,7 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   eo.host = address_;
   eo.minute_ms = cfg.GetInt("engine.minute_ms");
   eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
-  std::string data = cfg.GetString("data.dir");
-  eo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
+  eo.log_base = LogDirFromConfig(cfg);
   Registry* reg = registry_.get();
   // Recovery asks once per instance or task, the firer once per slot: the registry is read at
   // most every 500 ms. Unreadable: nullopt (the callers decide what "unknown" means).
@@ -282,7 +284,7 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   data = fs::absolute(data).lexically_normal().string();
   WorkerOptions wo;
   wo.host = address_;
-  wo.log_base = cfg.GetString("log.dir").empty() ? data + "/logs" : cfg.GetString("log.dir");
+  wo.log_base = LogDirFromConfig(cfg);
   wo.exec_base =
       cfg.GetString("exec.basepath").empty() ? data + "/exec" : cfg.GetString("exec.basepath");
   wo.env_file = cfg.GetString("env.file");
@@ -348,6 +350,10 @@ Status ServiceProcess::StartApi(const Config& cfg) {
   deps.admin = store_.get();
   deps.schedules = store_.get();
   deps.task_groups = store_.get();
+  // A task's log is on the host it ran on: read through that host's logger.
+  DSCHED_ASSIGN_OR_RETURN(int logger_port, PortFromConfig(cfg, "logger.listen-port", false));
+  logs_ = std::make_unique<LoggerRouter>(logger_port);
+  deps.logs = logs_.get();
   deps.db_type = store_->options().type == DbType::kPostgres ? "POSTGRESQL" : "MYSQL";
   deps.data_dir = cfg.GetString("data.dir");
   Registry* reg = registry_.get();
@@ -396,6 +402,21 @@ Status ServiceProcess::StartAlert(const Config& cfg) {
   // the same alert; the others wait to take over when it goes away.
   alert_lock_thread_ = std::thread([this] { AlertLockLoop(); });
   spdlog::info("dsched alert server {}, {}", address_, Describe(store_->options()));
+  return Status::Ok();
+}
+
+Status ServiceProcess::StartLogger(const Config& cfg) {
+  // Like DolphinScheduler's logger it registers nowhere: the API finds it on the task's host at
+  // the one logger.listen-port of the cluster. It needs neither database nor registry.
+  DSCHED_ASSIGN_OR_RETURN(int port, PortFromConfig(cfg, "logger.listen-port", true));
+  const std::string root = LogDirFromConfig(cfg);
+  logs_ = std::make_unique<LocalLogReader>(root);
+  logger_service_ = std::make_unique<LoggerServiceImpl>(*logs_);
+  DSCHED_ASSIGN_OR_RETURN(
+      grpc_, GrpcServer::Start(cfg.GetString("server.host") + ":" + std::to_string(port),
+                               {logger_service_.get()}));
+  address_ = cfg.GetString("server.host") + ":" + std::to_string(grpc_->port());
+  spdlog::info("dsched logger {}, serving the task logs under {}", address_, root);
   return Status::Ok();
 }
 

@@ -1,15 +1,15 @@
-// The cluster services as separate processes: `dsched master|worker|api|alert`, the seed
-// document's MasterServer, WorkerServer, ApiApplicationServer and AlertServer. Each is a
-// composition root like Standalone, wired through the registry (ZooKeeper, or the metadata
-// database with registry.type jdbc) and gRPC
+// The cluster services as separate processes: `dsched master|worker|logger|api|alert`, the seed
+// document's MasterServer, WorkerServer, LoggerServer, ApiApplicationServer and AlertServer.
+// Each is a composition root like Standalone, wired through the registry (ZooKeeper, or the
+// metadata database with registry.type jdbc) and gRPC
 // (cluster/routing.h) instead of in-process calls. They share one metadata database server
-// (PostgreSQL or MySQL; the embedded SQLite file is standalone's).
+// (PostgreSQL or MySQL; the embedded SQLite file is standalone's); the logger needs none.
 //
-// Each registers under the registry (nodes/master|worker|alert-server/<server.host:port>) with
-// a JSON heartbeat refreshed every few seconds. When its registry session expires the service
-// has lost its registration and, for a master, its instances to a takeover: it says so and
-// asks the process to stop (DolphinScheduler's disconnect strategy "stop"); epochs fence any
-// write it still attempts.
+// Each but the logger registers under the registry
+// (nodes/master|worker|alert-server/<server.host:port>) with a JSON heartbeat refreshed every few
+// seconds. When its registry session expires the service has lost its registration and, for a
+// master, its instances to a takeover: it says so and asks the process to stop
+// (DolphinScheduler's disconnect strategy "stop"); epochs fence any write it still attempts.
 #pragma once
 
 #include <atomic>
@@ -36,6 +36,8 @@ class Registry;
 class GrpcServer;
 class WorkerServiceImpl;
 class MasterServiceImpl;
+class LoggerServiceImpl;
+class LogReader;
 namespace api {
 class ApiServer;
 }
@@ -51,7 +53,7 @@ class EventRouter;
 class ClusterMasterControl;
 class LiveMasterFence;
 
-enum class Service { kMaster, kWorker, kApi, kAlert };
+enum class Service { kMaster, kWorker, kApi, kAlert, kLogger };
 const char* ServiceName(Service s);  // "master", ...
 
 // Refreshes a registration's heartbeat every interval on its own thread.
@@ -83,6 +85,7 @@ class ServiceProcess {
   Status StartWorker(const Config& cfg);
   Status StartApi(const Config& cfg);
   Status StartAlert(const Config& cfg);
+  Status StartLogger(const Config& cfg);
   Status OpenStore(const Config& cfg);
   Status OpenRegistry(const Config& cfg, int64_t min_epoch);
   void AlertLockLoop();
@@ -113,6 +116,9 @@ class ServiceProcess {
   // api
   std::unique_ptr<ClusterMasterControl> control_;
   std::unique_ptr<api::ApiServer> api_;
+  // api: the loggers of the task hosts; logger: this host's log directory
+  std::unique_ptr<LogReader> logs_;
+  std::unique_ptr<LoggerServiceImpl> logger_service_;
   // alert
   std::unique_ptr<alert::AlertChannel> email_channel_, http_channel_;
   std::unique_ptr<alert::AlertSender> alert_sender_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <utility>
 
@@ -75,6 +76,8 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"master.listen-port", "int", "5678", "RPC port of dsched master"},
       {"worker.listen-port", "int", "1234", "RPC port of dsched worker"},
       {"alert.listen-port", "int", "50052", "port dsched alert registers with"},
+      {"logger.listen-port", "int", "50051",
+       "RPC port of dsched logger, on every worker host; the API reads task logs through it"},
       {"master.heartbeat-interval", "duration", "10s",
        "how often a master refreshes its registry heartbeat"},
       {"worker.heartbeat-interval", "duration", "10s",
@@ -203,6 +206,20 @@ bool Config::GetBool(const std::string& key) const { return GetString(key) == "t
 
 int64_t Config::GetDurationMs(const std::string& key) const {
   return ParseDurationMs(GetString(key));
+}
+
+std::string LogDirFromConfig(const Config& cfg) {
+  std::string dir = cfg.GetString("log.dir");
+  if (dir.empty()) dir = cfg.GetString("data.dir") + "/logs";
+  return std::filesystem::absolute(dir).lexically_normal().string();
+}
+
+StatusOr<int> PortFromConfig(const Config& cfg, const std::string& key, bool allow_zero) {
+  const int64_t port = cfg.GetInt(key);
+  if (port < (allow_zero ? 0 : 1) || port > 65535)
+    return InvalidArgument("config key '" + key + "' wants a port (" + (allow_zero ? "0" : "1") +
+                           "-65535), got " + std::to_string(port));
+  return static_cast<int>(port);
 }
 
 }  // namespace dsched

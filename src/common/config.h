@@ -44,4 +44,14 @@ class Config {
   std::map<std::string, std::string> values_;
 };
 
+// Where task logs are: log.dir, or <data.dir>/logs when it is empty, made absolute (against the
+// working directory) and normalized. Every process that writes or reads task logs (master,
+// worker, logger, standalone) takes it from here, so that the paths the workers store and the
+// directory the logger confines reads to agree.
+std::string LogDirFromConfig(const Config& cfg);
+
+// The int key `key` as a TCP port: InvalidArgument naming the key unless it is 1-65535 (or 0,
+// "pick a free one", when allow_zero).
+StatusOr<int> PortFromConfig(const Config& cfg, const std::string& key, bool allow_zero);
+
 }  // namespace dsched

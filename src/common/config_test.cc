@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 namespace dsched {
@@ -30,6 +31,30 @@ TEST(ConfigTest, UnknownKeyAndBadValueNameTheKey) {
   Status s = d.Set("api.port", "abc");
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("api.port"), std::string::npos);
+}
+
+TEST(ConfigTest, LogDirDefaultsUnderDataDirAndIsAbsolute) {
+  Config c;
+  ASSERT_TRUE(c.Set("data.dir", "/srv/ds/./data").ok());
+  EXPECT_EQ(LogDirFromConfig(c), "/srv/ds/data/logs");
+  ASSERT_TRUE(c.Set("log.dir", "/var/log/ds/").ok());
+  EXPECT_EQ(LogDirFromConfig(c), "/var/log/ds/");
+  ASSERT_TRUE(c.Set("log.dir", "rel/logs").ok());
+  EXPECT_EQ(LogDirFromConfig(c), (std::filesystem::current_path() / "rel/logs").string());
+}
+
+TEST(ConfigTest, PortsAreCheckedNamingTheKey) {
+  Config c;
+  EXPECT_EQ(*PortFromConfig(c, "logger.listen-port", false), 50051);
+  ASSERT_TRUE(c.Set("logger.listen-port", "0").ok());
+  EXPECT_EQ(*PortFromConfig(c, "logger.listen-port", true), 0);
+  for (const char* bad : {"0", "-1", "65536"}) {
+    ASSERT_TRUE(c.Set("logger.listen-port", bad).ok());
+    auto p = PortFromConfig(c, "logger.listen-port", false);
+    ASSERT_FALSE(p.ok()) << bad;
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(p.status().message().find("logger.listen-port"), std::string::npos);
+  }
 }
 
 TEST(ConfigTest, DolphinSchedulerDatabaseVariables) {

@@ -1,7 +1,7 @@
-// The RPC seam (DESIGN.md §3b): what crosses between master, worker and API, as plain structs
-// and role interfaces. Standalone wires them in-process (inproc.h); cluster mode will carry the
-// same calls over gRPC. Every call is idempotent and carries its identity: (task instance id,
-// attempt, master epoch).
+// The RPC seam (DESIGN.md §3b): what crosses between master, worker, logger and API, as plain
+// structs and role interfaces. Standalone wires them in-process (inproc.h); cluster mode will
+// carry the same calls over gRPC. Every call is idempotent and carries its identity: (task
+// instance id, attempt, master epoch).
 #pragma once
 
 #include <cstdint>
@@ -114,6 +114,34 @@ class TaskEventSink {
  public:
   virtual ~TaskEventSink() = default;
   virtual void OnTaskEvent(const TaskEvent& e) = 0;
+};
+
+// Lines of a task log: `text` holds `lines` lines, each ending in '\n' (one is added to a last
+// line that has none).
+struct LogPage {
+  std::string text;
+  int64_t lines = 0;
+  bool operator==(const LogPage&) const = default;
+};
+
+// API -> the logger of the host a task ran on (the seed's LoggerServer). Thread-safe.
+// `host` is the task instance's host ("host:port" of the worker or master that wrote the log);
+// a reader bound to one machine ignores it. `path` is the log's absolute path on that host and
+// must lie inside that host's log directory once `..` and symlinks are resolved.
+// Errors: NotFound (no such log: not written yet, or removed), PermissionDenied (outside the
+// log directory), InvalidArgument (a relative path, a negative skip or limit, not a file),
+// FailedPrecondition (larger than one answer may carry), Unavailable naming the host (its
+// logger did not answer). Reads only, so every call is idempotent.
+class LogReader {
+ public:
+  virtual ~LogReader() = default;
+  // Lines [skip, skip + limit) of the log; past its end, none.
+  virtual StatusOr<LogPage> RollView(const std::string& host, const std::string& path, int64_t skip,
+                                     int64_t limit) = 0;
+  // Every line of the log.
+  virtual StatusOr<LogPage> View(const std::string& host, const std::string& path) = 0;
+  // The file's bytes as they are (for download).
+  virtual StatusOr<std::string> Bytes(const std::string& host, const std::string& path) = 0;
 };
 
 }  // namespace dsched

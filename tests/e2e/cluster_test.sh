@@ -27,12 +27,15 @@ trap cluster_cleanup EXIT
 
 API_PORT=$(free_port)
 M1=$(free_port); M2=$(free_port); W1=$(free_port); W2=$(free_port)
+LOGGER_PORT=$(free_port)
 start_service master1 master "master.listen-port = $M1"
 start_service master2 master "master.listen-port = $M2"
 start_service worker1 worker "worker.listen-port = $W1"
 start_service worker2 worker "worker.listen-port = $W2"
+# The workers share one log.dir here, so one logger serves both workers' logs to the api.
+start_service logger logger "logger.listen-port = $LOGGER_PORT"
 start_service alert alert "alert.listen-port = $(free_port)"
-start_service api api "api.port = $API_PORT"
+start_service api api "api.port = $API_PORT" "logger.listen-port = $LOGGER_PORT"
 wait_api "$API_PORT"
 # Both masters and both workers registered, as the monitor routes see the registry.
 wait_registered MASTER 2
@@ -248,10 +251,11 @@ API3=$(free_port)
   echo "master.listen-port = $(free_port)"
   echo "worker.listen-port = $(free_port)"
   echo "alert.listen-port = $(free_port)"
+  echo "logger.listen-port = $(free_port)"
 } >"$INST/conf/datasource.conf"
 bash "$INST/bin/start-all.sh" >"$WORK/start-all.out" 2>&1 || { cat "$WORK/start-all.out"; fail "start-all.sh"; }
 bash "$INST/bin/status-all.sh" >"$WORK/status-all.out" 2>&1 || { cat "$WORK/status-all.out"; fail "status-all.sh: not every service runs"; }
-for svc in master-server worker-server alert-server api-server; do
+for svc in master-server worker-server logger-server alert-server api-server; do
   grep -q "$svc is running, pid" "$WORK/status-all.out" || { cat "$WORK/status-all.out"; fail "status-all.sh does not show $svc running"; }
 done
 for _ in $(seq 1 300); do

@@ -2,16 +2,19 @@
 # bin/dolphinscheduler-daemon.sh against a real dsched, in an install directory laid out as the
 # deployment guide has it (bin/ with the binary, conf/, script/): start, refusal to start twice,
 # status, a stale pid file, stop, stop of a service that ignores SIGTERM (kill -9 after
-# STOP_TIMEOUT), a config the service refuses, and bad arguments.
+# STOP_TIMEOUT), a config the service refuses, and bad arguments. Then logger-server: started by
+# the script, a task log read through its gRPC service (curl over HTTP/2, messages encoded and
+# decoded by protoc from proto/dsched.proto), a path outside its log directory refused, stop.
 set -euo pipefail
 BIN=$1
 SRC=$2
 . "$(dirname "$0")/lib.sh"
-WORK=$(mktemp -d); PORT=$(free_port)
+WORK=$(mktemp -d); PORT=$(free_port); LPORT=$(free_port)
 HOME_DIR=$WORK/install
 daemon() { bash "$HOME_DIR/bin/dolphinscheduler-daemon.sh" "$@"; }
 cleanup() {
   daemon stop standalone-server >/dev/null 2>&1 || true
+  daemon stop logger-server >/dev/null 2>&1 || true
   [ -n "${STALE_PID:-}" ] && kill "$STALE_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -25,6 +28,7 @@ cp -r "$SRC/conf/env" "$HOME_DIR/conf/"
 {
   cat "$SRC/conf/datasource.conf"
   echo "api.port = $PORT"
+  echo "logger.listen-port = $LPORT"
 } >"$HOME_DIR/conf/datasource.conf"
 PID_FILE=$HOME_DIR/logs/dolphinscheduler-standalone-server.pid
 LOG=$HOME_DIR/logs/dolphinscheduler-standalone-server.log
@@ -88,6 +92,58 @@ out=$(STOP_TIMEOUT=1 daemon stop standalone-server) || fail "stop of a stuck ser
 [[ $out == *"did not stop within 1s: kill -9 $pid"* ]] || fail "stuck stop said '$out'"
 ! kill -0 "$pid" 2>/dev/null || fail "stuck service $pid still alive"
 ok "stop: kill -9 after STOP_TIMEOUT"
+
+# ---- logger-server
+# grpc_call METHOD REQUEST_TYPE REPLY_TYPE REQUEST_TEXT: one unary call to the logger on $LPORT;
+# prints the reply in protobuf text format (its `bytes` fields C-escaped).
+grpc_call() {
+  local method=$1 req=$2 reply=$3 text=$4 proto=(--proto_path="$SRC" "$SRC/proto/dsched.proto")
+  printf '%s' "$text" | protoc --encode="dsched.rpc.$req" "${proto[@]}" >"$WORK/req.pb" ||
+    fail "protoc cannot encode $req"
+  # The gRPC frame: an uncompressed flag byte, the length (4 bytes, big endian), the message.
+  python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(b"\0" + struct.pack(">I", len(d)) + d)' "$WORK/req.pb" >"$WORK/req.grpc"
+  curl -s --http2-prior-knowledge -H 'content-type: application/grpc' -H 'te: trailers' \
+    --data-binary @"$WORK/req.grpc" -o "$WORK/reply.grpc" \
+    "http://127.0.0.1:$LPORT/dsched.rpc.LoggerService/$method" || fail "$method: no answer"
+  tail -c +6 "$WORK/reply.grpc" | protoc --decode="dsched.rpc.$reply" "${proto[@]}"
+}
+LLOG=$HOME_DIR/logs/dolphinscheduler-logger-server.log
+mkdir -p "$HOME_DIR/data/logs/5"
+printf 'line 1\nline 2\nline 3\n' >"$HOME_DIR/data/logs/5/8.log"
+echo "not a task log" >"$HOME_DIR/outside.txt"
+out=$(daemon start logger-server) || { echo "$out"; cat "$LLOG"; fail "start logger-server"; }
+lpid=$(cat "$HOME_DIR/logs/dolphinscheduler-logger-server.pid")
+out=$(daemon status logger-server) && [[ $out == *"running, pid $lpid"* ]] || fail "logger status: '$out'"
+tr '\0' ' ' <"/proc/$lpid/cmdline" | grep -q "dsched logger" || fail "pid $lpid is not a dsched logger"
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$LPORT") 2>/dev/null && break
+  sleep 0.05
+done
+ok "logger-server: started by the script, status, listening on logger.listen-port"
+
+# log.dir defaults to <data.dir>/logs, the data dir of conf/datasource.conf (./data).
+LOGP=$HOME_DIR/data/logs/5/8.log
+for round in 1 2; do  # the same answer twice: reads are idempotent
+  out=$(grpc_call RollViewLog RollViewLogRequest LogLinesReply "path: \"$LOGP\" skip_line_num: 1 limit: 5")
+  [[ $out == *'message: "line 2\nline 3\n"'* && $out == *"line_num: 2"* ]] ||
+    fail "RollViewLog through the logger said: $out"
+done
+out=$(grpc_call ViewLog LogPathRequest LogLinesReply "path: \"$LOGP\"")
+[[ $out == *"line_num: 3"* ]] || fail "ViewLog said: $out"
+out=$(grpc_call GetLogBytes LogPathRequest LogBytesReply "path: \"$LOGP\"")
+[[ $out == *'data: "line 1\nline 2\nline 3\n"'* ]] || fail "GetLogBytes said: $out"
+ok "a task log read through the logger: roll view (twice, the same), whole view, bytes"
+
+out=$(grpc_call GetLogBytes LogPathRequest LogBytesReply "path: \"$HOME_DIR/data/logs/../../outside.txt\"")
+[[ $out == *STATUS_PERMISSION_DENIED* && $out == *"outside the log directory"* && $out != *"not a task log"* ]] ||
+  fail "a path outside the log directory was not refused: $out"
+ok "a path outside the logger's log directory is refused"
+
+out=$(daemon stop logger-server) && [[ $out == *"stopped (pid $lpid)"* ]] || fail "logger stop: '$out'"
+! kill -0 "$lpid" 2>/dev/null || fail "logger pid $lpid alive after stop"
+grep -q "stopping" "$LLOG" || fail "the logger did not log a clean stop: $(tail -n 3 "$LLOG")"
+ok "logger-server: stop on SIGTERM"
 
 # A config the service refuses: start fails and shows the service's own error line.
 echo "no.such.key = 1" >>"$HOME_DIR/conf/datasource.conf"

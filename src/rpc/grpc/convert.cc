@@ -93,6 +93,14 @@ Status MaxBytes(const std::string& v, size_t max, const std::string& field) {
                          std::to_string(max));
 }
 
+Status AbsolutePath(const std::string& v, const std::string& field) {
+  if (v.empty()) return InvalidArgument(field + " is missing");
+  DSCHED_RETURN_IF_ERROR(MaxBytes(v, kRpcMaxPathBytes, field));
+  if (v.front() != '/')
+    return InvalidArgument(field + " must be an absolute path, got '" + v + "'");
+  return Status::Ok();
+}
+
 Status MaxEntries(int n, const std::string& field) {
   if (static_cast<size_t>(n) <= kRpcMaxEntries) return Status::Ok();
   return InvalidArgument(field + " has " + std::to_string(n) + " entries, more than " +
@@ -355,6 +363,49 @@ StatusOr<ExecuteTaskArgs> FromProto(const rpc::ExecuteTaskRequest& m) {
   a.workflow_instance_id = m.workflow_instance_id();
   a.start_nodes.assign(m.start_nodes().begin(), m.start_nodes().end());
   return a;
+}
+
+void ToProto(const RollViewArgs& a, rpc::RollViewLogRequest* out) {
+  out->set_path(a.path);
+  out->set_skip_line_num(a.skip);
+  out->set_limit(a.limit);
+}
+
+StatusOr<RollViewArgs> FromProto(const rpc::RollViewLogRequest& m) {
+  DSCHED_RETURN_IF_ERROR(AbsolutePath(m.path(), "roll_view_log.path"));
+  DSCHED_RETURN_IF_ERROR(NonNegative(m.skip_line_num(), "roll_view_log.skip_line_num"));
+  DSCHED_RETURN_IF_ERROR(NonNegative(m.limit(), "roll_view_log.limit"));
+  return RollViewArgs{m.path(), m.skip_line_num(), m.limit()};
+}
+
+void ToProto(const std::string& path, rpc::LogPathRequest* out) { out->set_path(path); }
+
+StatusOr<std::string> FromProto(const rpc::LogPathRequest& m, const std::string& call) {
+  DSCHED_RETURN_IF_ERROR(AbsolutePath(m.path(), call + ".path"));
+  return m.path();
+}
+
+void ToProto(const StatusOr<LogPage>& r, rpc::LogLinesReply* out) {
+  ToProto(r.status(), out->mutable_status());
+  if (!r.ok()) return;
+  out->set_message(r->text);
+  out->set_line_num(r->lines);
+}
+
+StatusOr<LogPage> FromProto(const rpc::LogLinesReply& m) {
+  DSCHED_RETURN_IF_ERROR(FromProto(m.status()));
+  if (m.line_num() < 0) return Internal("logger answered line_num " + std::to_string(m.line_num()));
+  return LogPage{m.message(), m.line_num()};
+}
+
+void ToProto(const StatusOr<std::string>& r, rpc::LogBytesReply* out) {
+  ToProto(r.status(), out->mutable_status());
+  if (r.ok()) out->set_data(*r);
+}
+
+StatusOr<std::string> FromProto(const rpc::LogBytesReply& m) {
+  DSCHED_RETURN_IF_ERROR(FromProto(m.status()));
+  return m.data();
 }
 
 }  // namespace dsched

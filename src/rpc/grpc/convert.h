@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "proto/dsched.pb.h"
@@ -42,6 +43,14 @@ struct ExecuteTaskArgs {
   std::vector<int64_t> start_nodes;
   TaskDependType mode = TaskDependType::kTaskOnly;
   bool operator==(const ExecuteTaskArgs&) const = default;
+};
+
+// RollViewLog's arguments, as one value.
+struct RollViewArgs {
+  std::string path;
+  int64_t skip = 0;
+  int64_t limit = 0;
+  bool operator==(const RollViewArgs&) const = default;
 };
 
 // Enums. The proto enums have an UNSPECIFIED zero; FromProto refuses it and unknown numbers,
@@ -81,5 +90,18 @@ StatusOr<int64_t> FromProto(const rpc::ForceTaskSuccessRequest& m);
 
 void ToProto(const ExecuteTaskArgs& a, rpc::ExecuteTaskRequest* out);
 StatusOr<ExecuteTaskArgs> FromProto(const rpc::ExecuteTaskRequest& m);
+
+// Logger calls. A path must be absolute and at most kRpcMaxPathBytes; whether it lies inside
+// the log directory is the logger's to decide (logger/log_reader.h), not the wire's.
+void ToProto(const RollViewArgs& a, rpc::RollViewLogRequest* out);
+StatusOr<RollViewArgs> FromProto(const rpc::RollViewLogRequest& m);
+void ToProto(const std::string& path, rpc::LogPathRequest* out);
+// `call` prefixes the field in errors ("view_log", "get_log_bytes").
+StatusOr<std::string> FromProto(const rpc::LogPathRequest& m, const std::string& call);
+// A reply holds the logger's application status and, when OK, the value.
+void ToProto(const StatusOr<LogPage>& r, rpc::LogLinesReply* out);
+StatusOr<LogPage> FromProto(const rpc::LogLinesReply& m);
+void ToProto(const StatusOr<std::string>& r, rpc::LogBytesReply* out);
+StatusOr<std::string> FromProto(const rpc::LogBytesReply& m);
 
 }  // namespace dsched

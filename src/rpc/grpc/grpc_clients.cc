@@ -201,6 +201,50 @@ Status GrpcMasterControl::ExecuteTask(int64_t workflow_instance_id,
   return FromProto(reply);
 }
 
+// ---- GrpcLogReader ------------------------------------------------------------------------
+
+GrpcLogReader::GrpcLogReader(std::string target, RpcCallOptions opts)
+    : target_(std::move(target)),
+      opts_(opts),
+      stub_(rpc::LoggerService::NewStub(MakeRpcChannel(target_))) {}
+
+template <typename Send>
+Status GrpcLogReader::Call(const char* method, Send send) {
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, opts_.timeout_ms);
+  return FromGrpc(send(&ctx), "logger", target_, method, opts_.timeout_ms);
+}
+
+StatusOr<LogPage> GrpcLogReader::RollView(const std::string&, const std::string& path, int64_t skip,
+                                          int64_t limit) {
+  rpc::RollViewLogRequest req;
+  ToProto(RollViewArgs{path, skip, limit}, &req);
+  rpc::LogLinesReply reply;
+  DSCHED_RETURN_IF_ERROR(Call("RollViewLog", [&](grpc::ClientContext* ctx) {
+    return stub_->RollViewLog(ctx, req, &reply);
+  }));
+  return FromProto(reply);
+}
+
+StatusOr<LogPage> GrpcLogReader::View(const std::string&, const std::string& path) {
+  rpc::LogPathRequest req;
+  ToProto(path, &req);
+  rpc::LogLinesReply reply;
+  DSCHED_RETURN_IF_ERROR(
+      Call("ViewLog", [&](grpc::ClientContext* ctx) { return stub_->ViewLog(ctx, req, &reply); }));
+  return FromProto(reply);
+}
+
+StatusOr<std::string> GrpcLogReader::Bytes(const std::string&, const std::string& path) {
+  rpc::LogPathRequest req;
+  ToProto(path, &req);
+  rpc::LogBytesReply reply;
+  DSCHED_RETURN_IF_ERROR(Call("GetLogBytes", [&](grpc::ClientContext* ctx) {
+    return stub_->GetLogBytes(ctx, req, &reply);
+  }));
+  return FromProto(reply);
+}
+
 // ---- GrpcTaskEventSink --------------------------------------------------------------------
 
 GrpcTaskEventSink::GrpcTaskEventSink(std::string master_target, EventSenderOptions opts)

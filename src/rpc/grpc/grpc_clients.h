@@ -82,6 +82,29 @@ class GrpcMasterControl final : public MasterControl {
   std::thread waker_;
 };
 
+// LogReader over gRPC to the logger at one target ("host:port"); the host argument of each call
+// is ignored (cluster/routing.h LoggerRouter picks the target from it). Thread-safe. Errors name
+// the logger, e.g. "logger 10.0.0.5:50051 unreachable for RollViewLog: ..." (Unavailable); the
+// logger's own answers (NotFound, PermissionDenied, ...) come back as they were.
+class GrpcLogReader final : public LogReader {
+ public:
+  explicit GrpcLogReader(std::string target, RpcCallOptions opts = {});
+  StatusOr<LogPage> RollView(const std::string& host, const std::string& path, int64_t skip,
+                             int64_t limit) override;
+  StatusOr<LogPage> View(const std::string& host, const std::string& path) override;
+  StatusOr<std::string> Bytes(const std::string& host, const std::string& path) override;
+  const std::string& target() const { return target_; }
+
+ private:
+  // One call with this client's deadline; `send` makes it on the context given.
+  template <typename Send>
+  Status Call(const char* method, Send send);
+
+  const std::string target_;
+  const RpcCallOptions opts_;
+  std::unique_ptr<rpc::LoggerService::Stub> stub_;
+};
+
 struct EventSenderOptions {
   int timeout_ms = 5000;        // deadline of one ReportTaskEvents call
   int initial_backoff_ms = 50;  // after a failed call; doubles up to max_backoff_ms

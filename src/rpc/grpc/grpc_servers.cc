@@ -84,6 +84,34 @@ grpc::Status MasterServiceImpl::ReportTaskEvents(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+// ---- LoggerServiceImpl --------------------------------------------------------------------
+// The reader is local: the host argument names no one.
+
+grpc::Status LoggerServiceImpl::RollViewLog(grpc::ServerContext*,
+                                            const rpc::RollViewLogRequest* req,
+                                            rpc::LogLinesReply* reply) {
+  StatusOr<RollViewArgs> a = FromProto(*req);
+  if (!a.ok()) return Refuse(a.status());
+  ToProto(local_.RollView("", a->path, a->skip, a->limit), reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status LoggerServiceImpl::ViewLog(grpc::ServerContext*, const rpc::LogPathRequest* req,
+                                        rpc::LogLinesReply* reply) {
+  StatusOr<std::string> path = FromProto(*req, "view_log");
+  if (!path.ok()) return Refuse(path.status());
+  ToProto(local_.View("", *path), reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status LoggerServiceImpl::GetLogBytes(grpc::ServerContext*, const rpc::LogPathRequest* req,
+                                            rpc::LogBytesReply* reply) {
+  StatusOr<std::string> path = FromProto(*req, "get_log_bytes");
+  if (!path.ok()) return Refuse(path.status());
+  ToProto(local_.Bytes("", *path), reply);
+  return grpc::Status::OK;
+}
+
 // ---- GrpcServer ---------------------------------------------------------------------------
 
 StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(

@@ -54,6 +54,24 @@ class MasterServiceImpl final : public rpc::MasterService::Service {
   TaskEventSink& sink_;
 };
 
+// LoggerService -> a local LogReader (logger/log_reader.h LocalLogReader, confined to its log
+// directory). A malformed request is refused INVALID_ARGUMENT naming the field; what the reader
+// says (NotFound, PermissionDenied for a path outside the directory, ...) is the reply's status.
+// Thread-safe if `local` is; `local` must outlive this.
+class LoggerServiceImpl final : public rpc::LoggerService::Service {
+ public:
+  explicit LoggerServiceImpl(LogReader& local) : local_(local) {}
+  grpc::Status RollViewLog(grpc::ServerContext* ctx, const rpc::RollViewLogRequest* req,
+                           rpc::LogLinesReply* reply) override;
+  grpc::Status ViewLog(grpc::ServerContext* ctx, const rpc::LogPathRequest* req,
+                       rpc::LogLinesReply* reply) override;
+  grpc::Status GetLogBytes(grpc::ServerContext* ctx, const rpc::LogPathRequest* req,
+                           rpc::LogBytesReply* reply) override;
+
+ private:
+  LogReader& local_;
+};
+
 // A gRPC server on one address hosting the given services. Thread-safe.
 class GrpcServer {
  public:
