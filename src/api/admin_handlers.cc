@@ -1235,27 +1235,36 @@ HttpResponse MonitorNodes(const Call& c) {
     ++id;
     if (s.node_type != type) continue;
     std::string addr = s.host + ":" + std::to_string(s.port);
+    // A registered heartbeat is the server's own word on itself; without one (standalone, or
+    // one that does not parse) this process's figures stand in, reported now.
+    json hb = json::parse(s.heartbeat.empty() ? "null" : s.heartbeat, nullptr, false);
+    if (!hb.is_object()) hb = HeartbeatJson(c, s);
+    int64_t reported = hb.contains("reportTime") && hb["reportTime"].is_number_integer()
+                           ? hb["reportTime"].get<int64_t>()
+                           : c.deps.clock->NowMs();
     list.push_back({{"id", id},
                     {"host", s.host},
                     {"port", s.port},
                     {"zkDirectory", "/nodes/" + dir + "/" + addr},
-                    {"resInfo", HeartbeatJson(c, s).dump()},
+                    {"resInfo", hb.dump()},
                     {"createTime", FormatDateTime(s.start_time_ms)},
-                    {"lastHeartbeatTime", FormatDateTime(c.deps.clock->NowMs())}});
+                    {"lastHeartbeatTime", FormatDateTime(reported)}});
   }
   return Ok(std::move(list));
 }
 
 HttpResponse MonitorDatabases(const Call& c) {
-  Status s = Admin(c).Ping();
-  if (!s.ok() && s.code() != StatusCode::kUnavailable)
+  auto f = Admin(c).Figures();
+  if (!f.ok() && f.status().code() != StatusCode::kUnavailable)
     return Fail(kQueryDatabaseStateError, "query database state error");
+  // Unreachable: state NO, figures 0.
+  AdminStore::DatabaseFigures figures = f.ok() ? *f : AdminStore::DatabaseFigures{};
   return Ok(json::array({{{"dbType", c.deps.db_type.empty() ? "SQLITE" : c.deps.db_type},
-                          {"state", s.ok() ? "YES" : "NO"},
-                          {"maxConnections", 0},
-                          {"maxUsedConnections", 0},
-                          {"threadsConnections", 0},
-                          {"threadsRunningConnections", 0},
+                          {"state", f.ok() ? "YES" : "NO"},
+                          {"maxConnections", figures.max_connections},
+                          {"maxUsedConnections", figures.max_used_connections},
+                          {"threadsConnections", figures.threads_connections},
+                          {"threadsRunningConnections", figures.threads_running},
                           {"date", FormatDateTime(c.deps.clock->NowMs())}}}));
 }
 

@@ -20,7 +20,11 @@ class AdminApiTest : public apitest::SqliteApiTest {
   void AddDeps(ApiDeps& deps) override {
     deps.master = &master_;
     deps.admin = store_.get();
-    deps.servers = {{"MASTER", "127.0.0.1", 5678, 1000}, {"WORKER", "127.0.0.1", 1234, 1000}};
+    // The second worker stands for a cluster worker: its registered heartbeat is shown as is.
+    deps.servers = {{"MASTER", "127.0.0.1", 5678, 1000},
+                    {"WORKER", "127.0.0.1", 1234, 1000},
+                    {"WORKER", "10.0.0.2", 1234, 1000,
+                     R"({"serverStatus":"BUSY","threadPoolUsage":0.5,"reportTime":1767225600000})"}};
     deps.db_type = "SQLITE";
     deps.data_dir = dir_;
   }
@@ -497,7 +501,7 @@ TEST_F(AdminApiTest, TenantsAndQueues) {
 TEST_F(AdminApiTest, WorkerGroups) {
   Reply addrs = Admin("GET", "/worker-groups/worker-address-list");
   ASSERT_EQ(addrs.code(), 0);
-  EXPECT_EQ(addrs.data(), json::array({"127.0.0.1:1234"}));
+  EXPECT_EQ(addrs.data(), json::array({"127.0.0.1:1234", "10.0.0.2:1234"}));
   EXPECT_EQ(Admin("POST", "/worker-groups", {{"name", "g"}, {"addrList", "10.9.9.9:1"}}).code(),
             10177);
   EXPECT_EQ(
@@ -667,9 +671,13 @@ TEST_F(AdminApiTest, MonitorReportsTheServersOfThisProcess) {
   EXPECT_GE(hb.at("memoryUsage").get<double>(), 0.0);
   EXPECT_LE(hb.at("memoryUsage").get<double>(), 1.0);
   Reply workers = Admin("GET", "/monitor/WORKER");
-  ASSERT_EQ(workers.data().size(), 1u);
+  ASSERT_EQ(workers.data().size(), 2u);
   EXPECT_TRUE(
       json::parse(workers.data()[0].at("resInfo").get<std::string>()).contains("workerHostWeight"));
+  json registered = json::parse(workers.data()[1].at("resInfo").get<std::string>());
+  EXPECT_EQ(registered.at("serverStatus"), "BUSY");
+  EXPECT_EQ(registered.at("threadPoolUsage"), 0.5);
+  EXPECT_EQ(workers.data()[1].at("lastHeartbeatTime"), "2026-01-01 00:00:00");
   EXPECT_EQ(Admin("GET", "/monitor/ALERT_SERVER").data().size(), 0u);
   EXPECT_EQ(Admin("GET", "/monitor/BOGUS").code(), 10001);
   Reply db = Admin("GET", "/monitor/databases");

@@ -25,6 +25,9 @@ struct LocalServer {
   std::string host;
   int port = 0;
   int64_t start_time_ms = 0;
+  // Cluster mode: the JSON heartbeat the server registered (its own figures: load, memory,
+  // NORMAL/BUSY, thread-pool use). Empty in standalone: the API process's figures stand in.
+  std::string heartbeat;
 };
 
 // The collaborators, owned by the caller and outliving the server.

@@ -439,6 +439,16 @@ class AdminStore {
 
   // One round trip to the database (the monitor's health check).
   virtual Status Ping() = 0;
+  // The monitor's connection figures, as the database server reports them (all connections of
+  // the server, not only this process's). SQLite has no server: its figures are this process's
+  // own connections.
+  struct DatabaseFigures {
+    int64_t max_connections = 0;
+    int64_t max_used_connections = 0;
+    int64_t threads_connections = 0;
+    int64_t threads_running = 0;
+  };
+  virtual StatusOr<DatabaseFigures> Figures() = 0;
 };
 
 }  // namespace dsched

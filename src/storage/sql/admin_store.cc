@@ -928,4 +928,45 @@ Status SqlStore::Ping() {
   }
 }
 
+StatusOr<AdminStore::DatabaseFigures> SqlStore::Figures() {
+  DatabaseFigures f;
+  if (opts_.type == DbType::kSqlite) {
+    // The writer and the readers of this process are all there is.
+    f.max_connections = f.max_used_connections = f.threads_connections = opts_.pool_size + 1;
+    return f;
+  }
+  ReaderLease sql(*this);
+  try {
+    auto one = [&](const std::string& q) {
+      long long v = 0;
+      Stmt(*sql).Into(v).Run(q);
+      return static_cast<int64_t>(v);
+    };
+    if (opts_.type == DbType::kPostgres) {
+      f.max_connections =
+          one("SELECT CAST(setting AS BIGINT) FROM pg_settings WHERE name = 'max_connections'");
+      f.threads_connections = one("SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = "
+                                  "'client backend'");
+      f.threads_running = one("SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = "
+                              "'client backend' AND state = 'active'");
+      // PostgreSQL keeps no high-water mark: the figure is the current count.
+      f.max_used_connections = f.threads_connections;
+    } else {
+      // Variable_name / Value rows; the value is text.
+      auto var = [&](const std::string& q) {
+        std::string name, value;
+        Stmt(*sql).Into(name).Into(value).Run(q);
+        return static_cast<int64_t>(std::stoll(value));
+      };
+      f.max_connections = var("SHOW VARIABLES LIKE 'max_connections'");
+      f.max_used_connections = var("SHOW GLOBAL STATUS LIKE 'Max_used_connections'");
+      f.threads_connections = var("SHOW GLOBAL STATUS LIKE 'Threads_connected'");
+      f.threads_running = var("SHOW GLOBAL STATUS LIKE 'Threads_running'");
+    }
+    return f;
+  } catch (const std::exception& e) {
+    return Fail(*sql, e, "database figures");
+  }
+}
+
 }  // namespace dsched

@@ -299,6 +299,18 @@ TEST_P(AdminStoreTest, EnvironmentsAndPing) {
   EXPECT_TRUE(store_->Ping().ok());
 }
 
+// The monitor's figures come from the server: this test's own connections are among them.
+TEST_P(AdminStoreTest, DatabaseFiguresCountThisProcesssConnections) {
+  auto f = store_->Figures();
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_GE(f->threads_connections, 1);
+  EXPECT_GE(f->max_connections, f->threads_connections);
+  EXPECT_GE(f->max_used_connections, 1);
+  EXPECT_GE(f->threads_running, 0);
+  EXPECT_LE(f->threads_running, f->threads_connections);
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, AdminStoreTest, testing::ValuesIn(TestDatabases()),
                          [](const testing::TestParamInfo<TestDb>& i) { return i.param.name; });
 

@@ -202,6 +202,7 @@ class SqlStore final : public DefinitionStore, public InstanceStore, public User
   Status DeleteProject(int64_t code) override;
   StatusOr<std::vector<Environment>> ListEnvironments() override;
   Status Ping() override;
+  StatusOr<DatabaseFigures> Figures() override;
 
   // ScheduleStore (schedule_store.cc)
   StatusOr<Schedule> CreateSchedule(Schedule s) override;
