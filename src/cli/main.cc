@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <functional>
 #include <iostream>
 #include <iterator>
@@ -44,6 +45,63 @@ int RunUntilSignal(const std::function<dsched::Status(std::function<void()>)>& s
   sigwait(&set, &sig);
   spdlog::info("signal {}: stopping", sig);
   return 0;
+}
+
+// A cluster service until SIGINT/SIGTERM (exit 0), or until it cannot start (exit 1; 2 for a
+// bad config). Its registry session expiring ends the process (disconnect strategy stop), or
+// (waiting) stops the service and starts a new one in this process, trying every second for up
+// to registry.max-waiting-time: the new one registers afresh, with a new epoch, and holds none
+// of the old one's work, which the other masters have taken over meanwhile.
+int RunService(dsched::cluster::Service which, const dsched::Config& cfg) {
+  const std::string strategy = cfg.GetString("registry.disconnect-strategy");
+  if (strategy != "stop" && strategy != "waiting") {
+    std::cerr << "error: registry.disconnect-strategy '" << strategy
+              << "' is not stop or waiting\n";
+    return 2;
+  }
+  const bool waiting = strategy == "waiting";
+  const int64_t max_wait_ms = cfg.GetDurationMs("registry.max-waiting-time");
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
+  auto on_fatal = [waiting] { kill(getpid(), waiting ? SIGUSR1 : SIGTERM); };
+  auto start = [&] {
+    auto svc = dsched::cluster::ServiceProcess::Start(which, cfg, on_fatal);
+    if (!svc.ok()) return svc.status();
+    g_service = std::move(*svc);
+    return dsched::Status::Ok();
+  };
+  dsched::Status s = start();
+  if (!s.ok()) {
+    std::cerr << "error: " << s.message() << "\n";
+    return 1;
+  }
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != SIGUSR1) {
+      spdlog::info("signal {}: stopping", sig);
+      g_service.reset();
+      return 0;
+    }
+    g_service.reset();
+    spdlog::warn("disconnect strategy waiting: starting again, for up to {} ms", max_wait_ms);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_wait_ms);
+    while (!(s = start()).ok()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        spdlog::error("could not start again within registry.max-waiting-time: {}", s.message());
+        return 1;
+      }
+      timespec one_second{1, 0};
+      int got = sigtimedwait(&set, nullptr, &one_second);
+      if (got == SIGINT || got == SIGTERM) return 0;
+    }
+    spdlog::info("started again after the lost registry session");
+  }
 }
 
 }  // namespace
@@ -104,13 +162,7 @@ int main(int argc, char** argv) {
         return;
       }
       if (!flags[i].data_dir.empty()) cfg->Set("data.dir", flags[i].data_dir);
-      exit_code = RunUntilSignal([&](std::function<void()> on_fatal) -> dsched::Status {
-        auto svc = dsched::cluster::ServiceProcess::Start(which, *cfg, std::move(on_fatal));
-        if (!svc.ok()) return svc.status();
-        g_service = std::move(*svc);
-        return dsched::Status::Ok();
-      });
-      g_service.reset();
+      exit_code = RunService(which, *cfg);
     });
   }
 

@@ -29,7 +29,40 @@ WorkerView ParseWorkerHeartbeat(const NodeInfo& n) {
       if (g.is_string()) w.groups.push_back(g.get<std::string>());
   if (j.contains("serverStatus") && j["serverStatus"].is_string())
     w.normal = j["serverStatus"].get<std::string>() != "BUSY";
+  // Missing or odd figures read as idle: a worker is never starved for a field it lacks.
+  auto number = [&j](const char* key, double fallback) {
+    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+  };
+  w.cpu = std::clamp(number("cpuUsage", 0), 0.0, 1.0);
+  w.memory = std::clamp(number("memoryUsage", 0), 0.0, 1.0);
+  w.thread_pool = std::max(0.0, number("threadPoolUsage", 0));
+  w.exec_threads = std::max(1, static_cast<int>(number("workerExecThreads", 100)));
+  w.weight = std::clamp(static_cast<int>(number("workerHostWeight", 100)), 1, 10000);
+  w.report_time = static_cast<int64_t>(number("reportTime", 0));
   return w;
+}
+
+std::vector<std::string> ByLoad(const std::vector<std::string>& eligible,
+                                const std::vector<WorkerView>& workers,
+                                const std::map<std::string, int>& sent_since_report) {
+  std::map<std::string, double> score;
+  for (const auto& w : workers) {
+    auto sent = sent_since_report.find(w.address);
+    double pool = w.thread_pool + (sent == sent_since_report.end() ? 0 : sent->second) /
+                                      static_cast<double>(w.exec_threads);
+    score[w.address] = (0.3 * w.memory + 0.3 * w.cpu + 0.4 * pool) * 100.0 / w.weight;
+  }
+  std::vector<std::string> out = eligible;
+  std::stable_sort(out.begin(), out.end(), [&score](const std::string& a, const std::string& b) {
+    return score[a] < score[b];
+  });
+  return out;
+}
+
+bool Overloaded(double load_average, double available_memory_gb, int cores, double max_load,
+                double reserved_gb) {
+  const double limit = max_load > 0 ? max_load : 2.0 * std::max(1, cores);
+  return load_average > limit || available_memory_gb < reserved_gb;
 }
 
 std::vector<std::string> EligibleWorkers(const std::vector<WorkerView>& workers,
@@ -122,8 +155,15 @@ std::vector<WorkerView> WorkerRouter::Workers(bool refresh) {
     spdlog::warn("reading the live workers: {}", nodes.status().message());
     return workers_;  // the last list seen; a dispatch to a gone worker fails and is retried
   }
+  std::map<std::string, int64_t> reported;
+  for (const auto& w : workers_) reported[w.address] = w.report_time;
   workers_.clear();
-  for (const auto& n : *nodes) workers_.push_back(ParseWorkerHeartbeat(n));
+  for (const auto& n : *nodes) {
+    workers_.push_back(ParseWorkerHeartbeat(n));
+    // A new heartbeat counts the tasks sent before it in its thread-pool use.
+    if (reported[workers_.back().address] != workers_.back().report_time)
+      sent_since_report_.erase(workers_.back().address);
+  }
   workers_read_ms_ = now;
   return workers_;
 }
@@ -178,12 +218,19 @@ bool WorkerRouter::Deliver(const Job& job) {
     }
   }
   std::vector<std::string> eligible = EligibleWorkers(workers, d.worker_group);
-  for (size_t k = 0; k < eligible.size(); ++k) {
-    const std::string& address = eligible[(next_ + k) % eligible.size()];
+  // Rotated first, so that equally loaded workers take turns.
+  if (!eligible.empty())
+    std::rotate(eligible.begin(), eligible.begin() + (next_++ % eligible.size()), eligible.end());
+  std::map<std::string, int> sent;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    sent = sent_since_report_;
+  }
+  for (const std::string& address : ByLoad(eligible, workers, sent)) {
     Status s = Client(address).Dispatch(d);
     if (s.ok()) {
-      next_ = (next_ + k + 1) % eligible.size();
       std::lock_guard<std::mutex> l(mu_);
+      ++sent_since_report_[address];
       placed_[{d.task_instance_id, d.attempt}] = address;
       // Bounded: an attempt's entry is only a shortcut for Kill (which can also ask everyone).
       if (placed_.size() > 200000) placed_.erase(placed_.begin());

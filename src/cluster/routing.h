@@ -23,17 +23,35 @@
 
 namespace dsched::cluster {
 
-// The worker groups a worker's heartbeat names ("workerGroups"), and whether it takes work
-// (serverStatus NORMAL). Pure.
+// What a worker's heartbeat says of it: the worker groups it serves ("workerGroups"), whether it
+// takes work (serverStatus NORMAL), and its load. Pure.
 struct WorkerView {
   std::string address;
   std::vector<std::string> groups;
   bool normal = true;
+  double cpu = 0;          // 1-minute load average per core, capped at 1
+  double memory = 0;       // memoryUsage, 0..1
+  double thread_pool = 0;  // threadPoolUsage: tasks running or queued per exec thread
+  int exec_threads = 100;  // workerExecThreads
+  int weight = 100;        // workerHostWeight
+  int64_t report_time = 0;
 };
 WorkerView ParseWorkerHeartbeat(const NodeInfo& n);
 // Of `workers`, those that serve `group` and are NORMAL, in a stable order. Pure.
 std::vector<std::string> EligibleWorkers(const std::vector<WorkerView>& workers,
                                          const std::string& group);
+// The least loaded first: memory 30 %, cpu 30 %, thread pool 40 %, divided by the weight; the
+// thread pool counts `sent_since_report[address]` tasks sent to it since its heartbeat. Equal
+// scores keep the order of `eligible` (the caller rotates it). Pure.
+std::vector<std::string> ByLoad(const std::vector<std::string>& eligible,
+                                const std::vector<WorkerView>& workers,
+                                const std::map<std::string, int>& sent_since_report);
+
+// Overload protection (the max cpu load average and reserved memory keys): true when the
+// 1-minute load average is above max_load (max_load <= 0: twice `cores`) or the available
+// memory is below reserved_gb. Pure.
+bool Overloaded(double load_average, double available_memory_gb, int cores, double max_load,
+                double reserved_gb);
 
 struct WorkerRouterOptions {
   int retry_ms = 500;            // pause before trying again when no worker took a dispatch
@@ -44,7 +62,7 @@ struct WorkerRouterOptions {
 // WorkerClient over the registry's live workers. Dispatch and Reattach only queue (the engine
 // never waits on a worker); one sender thread delivers the queue in order, except that a job no
 // worker takes now goes to the back so that it holds up no other. A dispatch goes to
-// the next NORMAL worker of its group in turn; while none is there or none answers it waits
+// the least loaded NORMAL worker of its group (ByLoad), equals in turn; while none is there or none answers it waits
 // and tries again: it never fails (the task stays SUBMITTED_SUCCESS meanwhile, as the
 // DolphinScheduler user expects of a group with no free worker). A Reattach goes to the worker
 // that ran the attempt; for one whose start was never recorded every live worker is asked to
@@ -88,6 +106,7 @@ class WorkerRouter final : public WorkerClient {
   std::vector<WorkerView> workers_;
   int64_t workers_read_ms_ = -1;
   size_t next_ = 0;
+  std::map<std::string, int> sent_since_report_;  // by worker, since its last heartbeat
   std::thread sender_;
 };
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -66,12 +67,19 @@ Heartbeater::~Heartbeater() {
 
 namespace {
 
-// The host figures of a heartbeat, from /proc (zeros where it cannot be read).
-nlohmann::json HostFigures() {
-  double load1 = 0;
+// The host's figures, from /proc (zeros where it cannot be read).
+struct HostLoad {
+  double load1 = 0;         // 1-minute load average
+  double memory_usage = 0;  // 0..1
+  double available_gb = 0;
+  int cores = 1;
+};
+
+HostLoad ReadHostLoad() {
+  HostLoad h;
   {
     std::ifstream in("/proc/loadavg");
-    in >> load1;
+    in >> h.load1;
   }
   long long total = 0, available = 0;
   {
@@ -83,10 +91,18 @@ nlohmann::json HostFigures() {
       if (key == "MemAvailable:") available = v;
     }
   }
-  double mem = total > 0 ? 1.0 - static_cast<double>(available) / static_cast<double>(total) : 0;
-  return {{"loadAverage", load1},
-          {"memoryUsage", mem},
-          {"availablePhysicalMemorySize", available / 1024.0 / 1024.0}};
+  h.memory_usage = total > 0 ? 1.0 - static_cast<double>(available) / static_cast<double>(total) : 0;
+  h.available_gb = available / 1024.0 / 1024.0;
+  h.cores = std::max(1u, std::thread::hardware_concurrency());
+  return h;
+}
+
+nlohmann::json HostFigures() {
+  HostLoad h = ReadHostLoad();
+  return {{"loadAverage", h.load1},
+          {"cpuUsage", std::min(1.0, h.load1 / h.cores)},
+          {"memoryUsage", h.memory_usage},
+          {"availablePhysicalMemorySize", h.available_gb}};
 }
 
 std::string Heartbeat(const std::string& address, int64_t started_ms, int64_t now_ms,
@@ -101,6 +117,45 @@ std::string Heartbeat(const std::string& address, int64_t started_ms, int64_t no
   j["serverStatus"] = "NORMAL";
   for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
   return j.dump();
+}
+
+// The overload protection's verdict, read from /proc at most once a second (the master asks at
+// every command scan). Thread-safe.
+class OverloadCheck {
+ public:
+  OverloadCheck(double max_load, double reserved_gb)
+      : max_load_(max_load), reserved_gb_(reserved_gb) {}
+  bool Overloaded() {
+    std::lock_guard<std::mutex> l(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (!read_ || now - read_at_ > std::chrono::seconds(1)) {
+      HostLoad h = ReadHostLoad();
+      bool over = cluster::Overloaded(h.load1, h.available_gb, h.cores, max_load_, reserved_gb_);
+      if (over != overloaded_ || !read_)
+        spdlog::log(over ? spdlog::level::warn : spdlog::level::info,
+                    "host load {:.2f} on {} cores, {:.2f} GB available: {}", h.load1, h.cores,
+                    h.available_gb, over ? "overloaded, taking no new work" : "taking work");
+      overloaded_ = over;
+      read_at_ = now;
+      read_ = true;
+    }
+    return overloaded_;
+  }
+
+ private:
+  const double max_load_, reserved_gb_;
+  std::mutex mu_;
+  bool read_ = false, overloaded_ = false;
+  std::chrono::steady_clock::time_point read_at_;
+};
+
+// The max cpu load average and reserved memory keys of `who` ("master" or "worker").
+StatusOr<std::shared_ptr<OverloadCheck>> OverloadCheckFromConfig(const Config& cfg,
+                                                                 const std::string& who) {
+  double max_load = cfg.GetDouble(who + ".max-cpu-load-avg");
+  double reserved = cfg.GetDouble(who + ".reserved-memory");
+  if (reserved < 0) return InvalidArgument(who + ".reserved-memory must not be negative");
+  return std::make_shared<OverloadCheck>(max_load, reserved);
 }
 
 NodeType NodeTypeOf(Service s) {
@@ -166,7 +221,7 @@ Status ServiceProcess::OpenRegistry(const Config& cfg, int64_t min_epoch) {
                    address_);
     if (s == SessionState::kExpired && !fatal_.exchange(true)) {
       spdlog::error("{} {}: registry session expired: this {} is no longer registered and "
-                    "its work may be taken over; stopping (disconnect strategy: stop)",
+                    "its work may be taken over; ending this run of it",
                     name, address_, name);
       if (on_fatal_) on_fatal_();
     }
@@ -217,6 +272,8 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
     };
   };
   eo.master_alive = alive(NodeType::kMaster);
+  DSCHED_ASSIGN_OR_RETURN(auto overload, OverloadCheckFromConfig(cfg, "master"));
+  eo.accept_commands = [overload] { return !overload->Overloaded(); };
   eo.worker_alive = alive(NodeType::kWorker);
   router_ = std::make_unique<WorkerRouter>(*registry_);
   // The epoch comes from the registration; the engine must exist before the gRPC server that
@@ -262,10 +319,12 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   scheduler_ = std::make_unique<Scheduler>(so, *clock_, *store_, engine_.get());
   DSCHED_RETURN_IF_ERROR(scheduler_->Start());
   heartbeat_ = std::make_unique<Heartbeater>(
-      [this] {
-        registry_->Heartbeat(NodeType::kMaster, address_,
-                             Heartbeat(address_, started_ms_, clock_->NowMs(),
-                                       {{"runningWorkflows", engine_->RunnerCount()}}));
+      [this, overload] {
+        registry_->Heartbeat(
+            NodeType::kMaster, address_,
+            Heartbeat(address_, started_ms_, clock_->NowMs(),
+                      {{"runningWorkflows", engine_->RunnerCount()},
+                       {"serverStatus", overload->Overloaded() ? "BUSY" : "NORMAL"}}));
       },
       static_cast<int>(cfg.GetDurationMs("master.heartbeat-interval")));
   spdlog::info("dsched master {} (epoch {}), {}", address_, epoch_, Describe(store_->options()));
@@ -317,17 +376,24 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   fence_ = std::make_unique<LiveMasterFence>(*registry_, *worker_);
   worker_service_ = std::make_unique<WorkerServiceImpl>(*fence_);
   DSCHED_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(address_, {worker_service_.get()}));
-  const nlohmann::json extra = {{"workerGroups", nlohmann::json::array({cfg.GetString("worker.group")})},
-                                {"workerHostWeight", 100},
-                                {"workerExecThreads", wo.exec_threads}};
-  DSCHED_ASSIGN_OR_RETURN(epoch_, registry_->Register(NodeType::kWorker, address_,
-                                                      Heartbeat(address_, started_ms_,
-                                                                clock_->NowMs(), extra)));
+  DSCHED_ASSIGN_OR_RETURN(auto overload, OverloadCheckFromConfig(cfg, "worker"));
+  const int64_t weight = cfg.GetInt("worker.host-weight");
+  if (weight < 1 || weight > 10000) return InvalidArgument("worker.host-weight must be 1..10000");
+  // BUSY (no dispatches) while the host is overloaded or every exec thread has a task.
+  auto beat = [this, overload, weight, group = cfg.GetString("worker.group"),
+               threads = wo.exec_threads] {
+    const int busy_threads = worker_->running() + worker_->queued();
+    const bool busy = overload->Overloaded() || busy_threads >= threads;
+    return Heartbeat(address_, started_ms_, clock_->NowMs(),
+                     {{"workerGroups", nlohmann::json::array({group})},
+                      {"workerHostWeight", weight},
+                      {"workerExecThreads", threads},
+                      {"threadPoolUsage", static_cast<double>(busy_threads) / threads},
+                      {"serverStatus", busy ? "BUSY" : "NORMAL"}});
+  };
+  DSCHED_ASSIGN_OR_RETURN(epoch_, registry_->Register(NodeType::kWorker, address_, beat()));
   heartbeat_ = std::make_unique<Heartbeater>(
-      [this, extra] {
-        registry_->Heartbeat(NodeType::kWorker, address_,
-                             Heartbeat(address_, started_ms_, clock_->NowMs(), extra));
-      },
+      [this, beat] { registry_->Heartbeat(NodeType::kWorker, address_, beat()); },
       static_cast<int>(cfg.GetDurationMs("worker.heartbeat-interval")));
   spdlog::info("dsched worker {} (group {}), logs in {}", address_, cfg.GetString("worker.group"),
                wo.log_base);
@@ -368,7 +434,7 @@ Status ServiceProcess::StartApi(const Config& cfg) {
         auto j = nlohmann::json::parse(n.heartbeat, nullptr, false);
         int64_t started = j.is_object() ? j.value("startupTime", int64_t{0}) : 0;
         out.push_back({name, n.address.substr(0, colon), std::stoi(n.address.substr(colon + 1)),
-                       started});
+                       started, n.heartbeat});
       }
     return out;
   };

@@ -70,7 +70,8 @@ class Heartbeater {
 };
 
 // One running service. `on_fatal` is called (once, from a registry thread) when the service
-// can no longer do its work safely (its registry session expired); the caller stops it.
+// can no longer do its work safely (its registry session expired); the caller stops it, and
+// with the disconnect strategy `waiting` starts a new one (new registration, new epoch).
 class ServiceProcess {
  public:
   static StatusOr<std::unique_ptr<ServiceProcess>> Start(Service which, const Config& cfg,

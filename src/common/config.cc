@@ -1,6 +1,9 @@
 #include "common/config.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -57,6 +60,11 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "database registry (jdbc): a service not heard of for this long is gone"},
       {"registry.heartbeat-refresh-interval", "duration", "3s",
        "database registry (jdbc): how often a service renews its session and looks for changes"},
+      {"registry.disconnect-strategy", "string", "stop",
+       "a service whose registry session expired: stop (exit), or waiting (start again in the "
+       "same process, as a new registration, for up to registry.max-waiting-time)"},
+      {"registry.max-waiting-time", "duration", "100s",
+       "disconnect strategy waiting: how long to keep trying to start again before exiting"},
       {"registry.zookeeper.connect-string", "string", "localhost:2181",
        "ZooKeeper servers, host:port[,host:port...]"},
       {"registry.zookeeper.namespace", "string", "dolphinscheduler",
@@ -73,6 +81,15 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "retries of a registry call that lost its connection before it fails"},
       {"server.host", "string", "127.0.0.1",
        "address a cluster service registers and the others reach it at (its host part)"},
+      // Overload protection (cluster services): a master claims no new command and a worker
+      // reports BUSY (gets no dispatch) while the 1-minute load average is above the max or
+      // the available memory (GB) below the reserve. -1: twice the number of cores.
+      {"master.max-cpu-load-avg", "double", "-1", "master: the highest load average it takes commands at"},
+      {"master.reserved-memory", "double", "0.3", "master: GB of memory it keeps free"},
+      {"worker.max-cpu-load-avg", "double", "-1", "worker: the highest load average it takes tasks at"},
+      {"worker.reserved-memory", "double", "0.3", "worker: GB of memory it keeps free"},
+      {"worker.host-weight", "int", "100",
+       "worker: its share of dispatches against other workers of its group (1-10000)"},
       {"master.listen-port", "int", "5678", "RPC port of dsched master"},
       {"worker.listen-port", "int", "1234", "RPC port of dsched worker"},
       {"alert.listen-port", "int", "50052", "port dsched alert registers with"},
@@ -131,6 +148,12 @@ Status Config::Set(const std::string& key, const std::string& value) {
   if (std::strcmp(k->type, "int") == 0) {
     if (value.empty() || value.find_first_not_of("-0123456789") != std::string::npos)
       return InvalidArgument("config key '" + key + "' wants an integer, got '" + value + "'");
+  } else if (std::strcmp(k->type, "double") == 0) {
+    char* end = nullptr;
+    errno = 0;
+    double d = value.empty() ? 0 : std::strtod(value.c_str(), &end);
+    if (value.empty() || errno != 0 || *end != '\0' || !std::isfinite(d))
+      return InvalidArgument("config key '" + key + "' wants a number, got '" + value + "'");
   } else if (std::strcmp(k->type, "bool") == 0) {
     if (value != "true" && value != "false")
       return InvalidArgument("config key '" + key + "' wants true or false, got '" + value + "'");
@@ -203,6 +226,8 @@ std::string Config::GetString(const std::string& key) const {
 int64_t Config::GetInt(const std::string& key) const { return std::stoll(GetString(key)); }
 
 bool Config::GetBool(const std::string& key) const { return GetString(key) == "true"; }
+
+double Config::GetDouble(const std::string& key) const { return std::strtod(GetString(key).c_str(), nullptr); }
 
 int64_t Config::GetDurationMs(const std::string& key) const {
   return ParseDurationMs(GetString(key));

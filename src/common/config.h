@@ -18,7 +18,7 @@ namespace dsched {
 
 struct ConfigKey {
   const char* name;
-  const char* type;  // "int", "string", "bool", "duration" (digits then ms, s or m; bare = ms)
+  const char* type;  // "int", "double", "string", "bool", "duration" (digits then ms, s or m; bare = ms)
   const char* default_value;
   const char* meaning;
 };
@@ -38,6 +38,7 @@ class Config {
   std::string GetString(const std::string& key) const;
   int64_t GetInt(const std::string& key) const;
   bool GetBool(const std::string& key) const;
+  double GetDouble(const std::string& key) const;
   int64_t GetDurationMs(const std::string& key) const;
 
  private:

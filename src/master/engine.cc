@@ -253,6 +253,8 @@ void Engine::Loop() {
 }
 
 void Engine::IntakeCommands() {
+  // Overloaded: the fallback scan (at most a second away) asks again.
+  if (opts_.accept_commands && !opts_.accept_commands()) return;
   auto cmds = instances_.ListCommands(100);
   if (!cmds.ok()) {
     spdlog::error("reading commands: {}", cmds.status().message());

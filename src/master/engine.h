@@ -44,6 +44,9 @@ struct EngineOptions {
   // Cluster mode: whether the worker at this address is alive. A task found running on a dead
   // worker when instances are taken over is failed over instead of re-attached.
   std::function<bool(const std::string& host)> worker_alive;
+  // Overload protection: while it returns false the master claims no new command (they wait
+  // in the table for it or another master); unset: always take them.
+  std::function<bool()> accept_commands;
 };
 
 class Engine final : public MasterControl, public TaskEventSink {

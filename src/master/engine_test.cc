@@ -434,5 +434,47 @@ TEST_F(EngineTest, InstanceOfAClaimWhoseAnswerWasLostIsAdoptedAndRunsOnce) {
   EXPECT_EQ(errors, 0) << "the command went to the error table";
 }
 
+// Overload protection: while the master is overloaded a command waits in the table; the first
+// scan after the load drops takes it.
+TEST_F(EngineTest, OverloadedMasterLeavesCommandsWaiting) {
+  engine_.reset();
+  std::atomic<bool> overloaded{true};
+  EngineOptions eo;
+  eo.epoch = 1;
+  eo.accept_commands = [&overloaded] { return !overloaded.load(); };
+  engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
+  engine_->SetWorker(&worker_);
+  ASSERT_TRUE(engine_->Start().ok());
+  WorkflowDefinition d;
+  d.code = 10;
+  d.name = "wf";
+  d.project_code = 1;
+  TaskDefinition t;
+  t.code = 11;
+  t.name = "A";
+  t.task_type = "SHELL";
+  t.task_params = {{"rawScript", "true"}};
+  d.tasks.push_back(t);
+  d.relations.push_back({"", 0, 0, 11, 0});
+  ASSERT_TRUE(store_->CreateWorkflow(d).ok());
+  Command c;
+  c.definition_code = 10;
+  c.project_code = 1;
+  ASSERT_TRUE(store_->InsertCommand(c).ok());
+  for (int i = 0; i < 2; ++i) {
+    engine_->WakeCommands();
+    engine_->Sync();
+  }
+  EXPECT_EQ(store_->ListCommands(10)->size(), 1u);
+  EXPECT_TRUE(store_->ListWorkflowInstances({}, {0, 10})->rows.empty());
+  EXPECT_TRUE(worker_.Dispatched().empty());
+  overloaded = false;
+  engine_->WakeCommands();
+  engine_->Sync();
+  EXPECT_TRUE(store_->ListCommands(10)->empty());
+  EXPECT_EQ(store_->ListWorkflowInstances({}, {0, 10})->rows.size(), 1u);
+  EXPECT_EQ(worker_.Dispatched().size(), 1u);
+}
+
 }  // namespace
 }  // namespace dsched

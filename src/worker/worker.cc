@@ -85,6 +85,16 @@ void Worker::Shutdown() {
   for (auto& t : threads) t.join();
 }
 
+int Worker::running() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return running_;
+}
+
+int Worker::queued() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return static_cast<int>(queue_.size());
+}
+
 std::string Worker::ExecDir(const TaskDispatch& d) const {
   return opts_.exec_base + "/" + std::to_string(d.project_code) + "/" +
          std::to_string(d.definition_code) + "/" + std::to_string(d.workflow_instance_id) + "/" +

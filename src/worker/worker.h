@@ -55,6 +55,10 @@ class Worker final : public WorkerClient {
   // Stops accepting work and joins the waiter threads of tasks that have ended.
   void Shutdown();
 
+  // Attempts running now and waiting for a thread (for the heartbeat's thread-pool use).
+  int running() const;
+  int queued() const;
+
   std::string ExecDir(const TaskDispatch& d) const;
   std::string LogPath(const TaskDispatch& d) const;
 
@@ -90,7 +94,7 @@ class Worker final : public WorkerClient {
   ProcessLauncher& launcher_;
   TaskEventSink& sink_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   bool shutdown_ = false;
   std::map<Key, std::shared_ptr<Attempt>> attempts_;  // queued or running
   std::map<int64_t, int64_t> newest_epoch_;            // by task instance id

@@ -5,6 +5,8 @@
 # (the database registry, in the same PostgreSQL). Exits 77 (skip) without root or without the
 # servers. The caller's EXIT trap must call cluster_cleanup.
 CLUSTER_REGISTRY=${CLUSTER_REGISTRY:-zookeeper}
+# CLUSTER_DISCONNECT: the services' registry.disconnect-strategy, stop (default) or waiting.
+CLUSTER_DISCONNECT=${CLUSTER_DISCONNECT:-stop}
 
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (the database servers run as their own users)"; exit 77; }
 WORK=$(mktemp -d)
@@ -32,6 +34,7 @@ export DATABASE=postgresql SPRING_DATASOURCE_URL=$PG_URL SPRING_DATASOURCE_USERN
 
 # The registry keys every service of the test gets (4 s sessions, so failover tests are quick).
 registry_conf() {
+  echo "registry.disconnect-strategy = $CLUSTER_DISCONNECT"
   case "$CLUSTER_REGISTRY" in
     zookeeper)
       echo "registry.zookeeper.connect-string = $ZK_CONNECT"
@@ -55,6 +58,10 @@ start_service() {
     echo "master.heartbeat-interval = 1s"
     echo "worker.heartbeat-interval = 1s"
     echo "scheduler.refresh_s = 5"
+    # A 2-core machine running these tests sits above the default load limit (twice the
+    # cores) much of the time; overload protection is tested on its own (cluster_test 1b).
+    echo "master.max-cpu-load-avg = 1000"
+    echo "worker.max-cpu-load-avg = 1000"
     echo "env.file = /nonexistent"
     echo "log.dir = $WORK/logs"
     echo "exec.basepath = $WORK/exec"
@@ -96,6 +103,24 @@ wait_final() {
     sleep 0.1
   done
   echo "$st"
+}
+
+# expect_session_end NAME: the service NAME, resumed after its session expired, ended that run:
+# with strategy stop its process exits; with waiting it starts again in the same process and
+# registers anew (TYPE and COUNT: the /monitor type and how many of it to wait for).
+expect_session_end() {
+  local name=$1 type=$2 count=$3
+  if [ "$CLUSTER_DISCONNECT" = stop ]; then
+    for _ in $(seq 1 300); do kill -0 "${PIDS[$name]}" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "${PIDS[$name]}" 2>/dev/null && fail "the resumed $name did not stand down after its session expired"
+    grep -q "registry session expired" "$WORK/$name.log" || fail "$name stopped without saying its session expired"
+  else
+    for _ in $(seq 1 300); do grep -q "started again after the lost registry session" "$WORK/$name.log" && break; sleep 0.1; done
+    grep -q "started again after the lost registry session" "$WORK/$name.log" ||
+      { tail -5 "$WORK/$name.log"; fail "the resumed $name did not start again (disconnect strategy waiting)"; }
+    kill -0 "${PIDS[$name]}" 2>/dev/null || fail "$name exited under disconnect strategy waiting"
+    wait_registered "$type" "$count"
+  fi
 }
 
 # new_instance_after ID: the id of the first workflow instance newer than ID.
