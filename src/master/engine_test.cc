@@ -61,8 +61,8 @@ class EngineTest : public testing::Test {
     std::system(("rm -rf " + dir_).c_str());
   }
 
-  // One SHELL task "A", configured by `tune`, started at once.
-  int64_t StartOneTask(const std::function<void(TaskDefinition&)>& tune) {
+  // Workflow 10 of one SHELL task "A" (code 11), configured by `tune`, and a command to start it.
+  void OneTaskCommand(const std::function<void(TaskDefinition&)>& tune) {
     WorkflowDefinition d;
     d.code = 10;
     d.name = "wf";
@@ -80,6 +80,11 @@ class EngineTest : public testing::Test {
     c.definition_code = 10;
     c.project_code = 1;
     EXPECT_TRUE(store_->InsertCommand(c).ok());
+  }
+
+  // One SHELL task "A", configured by `tune`, started at once.
+  int64_t StartOneTask(const std::function<void(TaskDefinition&)>& tune) {
+    OneTaskCommand(tune);
     engine_->WakeCommands();
     engine_->Sync();
     auto page = store_->ListWorkflowInstances({}, {0, 10});
@@ -445,22 +450,7 @@ TEST_F(EngineTest, OverloadedMasterLeavesCommandsWaiting) {
   engine_ = std::make_unique<Engine>(eo, clock_, *store_, *store_);
   engine_->SetWorker(&worker_);
   ASSERT_TRUE(engine_->Start().ok());
-  WorkflowDefinition d;
-  d.code = 10;
-  d.name = "wf";
-  d.project_code = 1;
-  TaskDefinition t;
-  t.code = 11;
-  t.name = "A";
-  t.task_type = "SHELL";
-  t.task_params = {{"rawScript", "true"}};
-  d.tasks.push_back(t);
-  d.relations.push_back({"", 0, 0, 11, 0});
-  ASSERT_TRUE(store_->CreateWorkflow(d).ok());
-  Command c;
-  c.definition_code = 10;
-  c.project_code = 1;
-  ASSERT_TRUE(store_->InsertCommand(c).ok());
+  OneTaskCommand([](TaskDefinition&) {});
   for (int i = 0; i < 2; ++i) {
     engine_->WakeCommands();
     engine_->Sync();
