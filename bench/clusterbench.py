@@ -112,6 +112,11 @@ class Cluster:
                 f.write("registry.zookeeper.session-timeout = %ds\n" % self.session_s)
             f.write("%s = %d\nlog.dir = %s\nexec.basepath = %s\n"
                     % (port_key, port, self.log_dir, self.exec_dir))
+            f.write("%s.metrics-port = %d\n" % (sub, dagbench.free_port()))
+            # Standalone has no overload protection, and a 2-core machine running this DAG
+            # sits above its default limit (twice the cores): off, so both sides compare the
+            # scheduling alone.
+            f.write("master.max-cpu-load-avg = 1000\nworker.max-cpu-load-avg = 1000\n")
         # Appending: a restarted master keeps its earlier lines (the takeover search names the
         # instance, so old lines never match).
         log = open(self.log_path(name), "ab")

@@ -17,6 +17,7 @@ PACKAGES=(
   libcurl4-openssl-dev python3-aiosmtpd
   libzookeeper-mt-dev zookeeper default-jre-headless
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  prometheus-cpp-dev
 )
 
 missing=()

@@ -229,6 +229,7 @@ bool WorkerRouter::Deliver(const Job& job) {
   for (const std::string& address : ByLoad(eligible, workers, sent)) {
     Status s = Client(address).Dispatch(d);
     if (s.ok()) {
+      ++dispatched_;
       std::lock_guard<std::mutex> l(mu_);
       ++sent_since_report_[address];
       placed_[{d.task_instance_id, d.attempt}] = address;

@@ -9,6 +9,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,6 +81,7 @@ class WorkerRouter final : public WorkerClient {
   void Stop();
 
   size_t queued() const;  // not yet delivered, the one being delivered included
+  uint64_t dispatched() const { return dispatched_; }  // delivered dispatches, since start
   // Whether this router placed the attempt on `worker` (for worker failover).
   bool PlacedOn(int64_t task_instance_id, int attempt, const std::string& worker) const;
 
@@ -107,6 +109,7 @@ class WorkerRouter final : public WorkerClient {
   int64_t workers_read_ms_ = -1;
   size_t next_ = 0;
   std::map<std::string, int> sent_since_report_;  // by worker, since its last heartbeat
+  std::atomic<uint64_t> dispatched_{0};
   std::thread sender_;
 };
 

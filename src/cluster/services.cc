@@ -19,6 +19,7 @@
 #include "alert/email_channel.h"
 #include "alert/http_channel.h"
 #include "api/api_server.h"
+#include "cluster/metrics.h"
 #include "cluster/routing.h"
 #include "logger/log_reader.h"
 #include "master/engine.h"
@@ -180,6 +181,7 @@ StatusOr<std::unique_ptr<ServiceProcess>> ServiceProcess::Start(Service which, c
     case Service::kAlert: DSCHED_RETURN_IF_ERROR(p->StartAlert(cfg)); break;
     case Service::kLogger: DSCHED_RETURN_IF_ERROR(p->StartLogger(cfg)); break;
   }
+  DSCHED_RETURN_IF_ERROR(p->StartMetrics(cfg));
   return p;
 }
 
@@ -274,6 +276,7 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   eo.master_alive = alive(NodeType::kMaster);
   DSCHED_ASSIGN_OR_RETURN(auto overload, OverloadCheckFromConfig(cfg, "master"));
   eo.accept_commands = [overload] { return !overload->Overloaded(); };
+  overloaded_ = [overload] { return overload->Overloaded(); };
   eo.worker_alive = alive(NodeType::kWorker);
   router_ = std::make_unique<WorkerRouter>(*registry_);
   // The epoch comes from the registration; the engine must exist before the gRPC server that
@@ -377,6 +380,7 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   worker_service_ = std::make_unique<WorkerServiceImpl>(*fence_);
   DSCHED_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(address_, {worker_service_.get()}));
   DSCHED_ASSIGN_OR_RETURN(auto overload, OverloadCheckFromConfig(cfg, "worker"));
+  overloaded_ = [overload] { return overload->Overloaded(); };
   const int64_t weight = cfg.GetInt("worker.host-weight");
   if (weight < 1 || weight > 10000) return InvalidArgument("worker.host-weight must be 1..10000");
   // BUSY (no dispatches) while the host is overloaded or every exec thread has a task.
@@ -492,14 +496,65 @@ void ServiceProcess::AlertLockLoop() {
     if (!lock.ok()) continue;
     spdlog::info("alert server {} holds the sender lock: sending alerts", address_);
     alert_sender_->Start();
+    sending_ = true;
     // Held until this process stops; a lost session ends the process (OpenRegistry).
     while (!stopping_) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    sending_ = false;
     alert_sender_->Stop();
     (*lock)->Release();
   }
 }
 
+Status ServiceProcess::StartMetrics(const Config& cfg) {
+  const std::string key = std::string(ServiceName(which_)) + ".metrics-port";
+  std::vector<Metric> m;
+  const double started_s = started_ms_ / 1000.0;
+  m.push_back({"dsched_process_start_time_seconds", "when this service started (unix time)",
+               false, [started_s] { return started_s; }});
+  m.push_back({"dsched_host_load_average", "1-minute load average of the host", false,
+               [] { return ReadHostLoad().load1; }});
+  m.push_back({"dsched_host_memory_usage", "share of the host's memory in use (0..1)", false,
+               [] { return ReadHostLoad().memory_usage; }});
+  if (registry_) {
+    Registry* reg = registry_.get();
+    m.push_back({"dsched_registry_session_state",
+                 "registry session: 0 connected, 1 suspended, 2 expired", false,
+                 [reg] { return static_cast<double>(reg->session_state()); }});
+  }
+  if (overloaded_)
+    m.push_back({std::string("dsched_") + ServiceName(which_) + "_overloaded",
+                 "1 while the overload protection holds back new work", false,
+                 [f = overloaded_] { return f() ? 1.0 : 0.0; }});
+  switch (which_) {
+    case Service::kMaster:
+      m.push_back({"dsched_master_running_workflows", "workflow instances this master runs",
+                   false, [this] { return static_cast<double>(engine_->RunnerCount()); }});
+      m.push_back({"dsched_master_dispatch_queue", "task dispatches waiting for a worker", false,
+                   [this] { return static_cast<double>(router_->queued()); }});
+      m.push_back({"dsched_master_dispatched_total", "task dispatches a worker accepted", true,
+                   [this] { return static_cast<double>(router_->dispatched()); }});
+      break;
+    case Service::kWorker:
+      m.push_back({"dsched_worker_running_tasks", "task attempts running", false,
+                   [this] { return static_cast<double>(worker_->running()); }});
+      m.push_back({"dsched_worker_queued_tasks", "task attempts waiting for an exec thread",
+                   false, [this] { return static_cast<double>(worker_->queued()); }});
+      break;
+    case Service::kAlert:
+      m.push_back({"dsched_alert_sender", "1 while this alert server holds the sender lock",
+                   false, [this] { return sending_ ? 1.0 : 0.0; }});
+      break;
+    case Service::kApi:
+    case Service::kLogger:
+      break;
+  }
+  DSCHED_ASSIGN_OR_RETURN(int port, PortFromConfig(cfg, key, false));
+  DSCHED_ASSIGN_OR_RETURN(metrics_, MetricsEndpoint::Start(port, key, std::move(m)));
+  return Status::Ok();
+}
+
 ServiceProcess::~ServiceProcess() {
+  metrics_.reset();
   stopping_ = true;
   heartbeat_.reset();
   lease_.reset();

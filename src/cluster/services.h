@@ -52,6 +52,7 @@ class WorkerRouter;
 class EventRouter;
 class ClusterMasterControl;
 class LiveMasterFence;
+class MetricsEndpoint;
 
 enum class Service { kMaster, kWorker, kApi, kAlert, kLogger };
 const char* ServiceName(Service s);  // "master", ...
@@ -86,6 +87,8 @@ class ServiceProcess {
   Status StartWorker(const Config& cfg);
   Status StartApi(const Config& cfg);
   Status StartAlert(const Config& cfg);
+  // Prometheus /metrics on <service>.metrics-port, with the values of this kind of service.
+  Status StartMetrics(const Config& cfg);
   Status StartLogger(const Config& cfg);
   Status OpenStore(const Config& cfg);
   Status OpenRegistry(const Config& cfg, int64_t min_epoch);
@@ -128,6 +131,11 @@ class ServiceProcess {
 
   std::unique_ptr<Heartbeater> heartbeat_;
   std::unique_ptr<Heartbeater> lease_;  // worker: renews the task lease
+  std::function<bool()> overloaded_;    // master, worker: the overload protection's verdict
+  std::atomic<bool> sending_{false};    // alert: holds the sender lock
+
+  // Last, so that it is destroyed first: its values read the members above.
+  std::unique_ptr<MetricsEndpoint> metrics_;
 };
 
 }  // namespace cluster

@@ -93,6 +93,12 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"master.listen-port", "int", "5678", "RPC port of dsched master"},
       {"worker.listen-port", "int", "1234", "RPC port of dsched worker"},
       {"alert.listen-port", "int", "50052", "port dsched alert registers with"},
+      // Prometheus metrics of each cluster service: GET /metrics (and /actuator/prometheus).
+      {"master.metrics-port", "int", "5679", "dsched master: port of its /metrics"},
+      {"worker.metrics-port", "int", "1235", "dsched worker: port of its /metrics"},
+      {"alert.metrics-port", "int", "50053", "dsched alert: port of its /metrics"},
+      {"api.metrics-port", "int", "12346", "dsched api: port of its /metrics"},
+      {"logger.metrics-port", "int", "50054", "dsched logger: port of its /metrics"},
       {"logger.listen-port", "int", "50051",
        "RPC port of dsched logger, on every worker host; the API reads task logs through it"},
       {"master.heartbeat-interval", "duration", "10s",

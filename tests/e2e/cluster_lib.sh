@@ -16,7 +16,7 @@ mkdir -p "$SVC_ROOT"
 . "$HERE/../db/services.sh"
 svc_have_servers && svc_have_zookeeper || { echo "SKIP: PostgreSQL/ZooKeeper not installed"; exit 77; }
 
-declare -A PIDS
+declare -A PIDS METRICS
 cluster_cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   # Tasks run in their own process groups: end any the test left behind.
@@ -50,10 +50,12 @@ registry_conf() {
 }
 
 # start_service NAME SUBCOMMAND [key = value ...]: one process with its own config and data dir;
-# its pid in PIDS[NAME], its output in $WORK/NAME.log.
+# its pid in PIDS[NAME], its /metrics port in METRICS[NAME], its output in $WORK/NAME.log.
 start_service() {
   local name=$1 sub=$2; shift 2
+  METRICS[$name]=${METRICS[$name]:-$(free_port)}
   {
+    echo "$sub.metrics-port = ${METRICS[$name]}"
     registry_conf
     echo "master.heartbeat-interval = 1s"
     echo "worker.heartbeat-interval = 1s"

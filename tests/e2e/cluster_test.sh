@@ -114,7 +114,17 @@ check_runs
 TI=$(pg_psql -c "SELECT id FROM t_ds_task_instance WHERE process_instance_id = $ID AND name = 'c4t3'")
 log=$(call GET "/log/detail?taskInstanceId=$TI&skipLineNum=0&limitLineNum=100")
 echo "$log" | grep -q "c4t3" || fail "the log of task c4t3 over REST does not show its script's run: $log"
-echo "ok 1: 200-task DAG on 2 masters and 2 workers, each task once, logs over REST"
+# Each service's Prometheus metrics, with the values of its kind.
+for pair in master1:dsched_master_dispatched_total worker1:dsched_worker_running_tasks \
+  alert:dsched_alert_sender api:dsched_registry_session_state logger:dsched_process_start_time_seconds; do
+  name=${pair%%:*} metric=${pair#*:}
+  curl -sf "127.0.0.1:${METRICS[$name]}/metrics" | grep -q "^$metric " ||
+    fail "$name's /metrics on port ${METRICS[$name]} has no $metric"
+done
+dispatched=$(( $(curl -sf "127.0.0.1:${METRICS[master1]}/metrics" | awk '/^dsched_master_dispatched_total /{print int($2)}') +
+  $(curl -sf "127.0.0.1:${METRICS[master2]}/metrics" | awk '/^dsched_master_dispatched_total /{print int($2)}') ))
+[ "$dispatched" -ge 200 ] || fail "the masters' /metrics count $dispatched dispatches, want at least 200"
+echo "ok 1: 200-task DAG on 2 masters and 2 workers, each task once, logs over REST, /metrics on each service"
 
 # ---- 1b. overload protection: a worker whose host cannot keep its reserved memory free reports
 # BUSY in its heartbeat and gets no task, while the others run the workflow.

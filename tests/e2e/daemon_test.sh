@@ -29,6 +29,7 @@ cp -r "$SRC/conf/env" "$HOME_DIR/conf/"
   cat "$SRC/conf/datasource.conf"
   echo "api.port = $PORT"
   echo "logger.listen-port = $LPORT"
+  echo "logger.metrics-port = $(free_port)"
 } >"$HOME_DIR/conf/datasource.conf"
 PID_FILE=$HOME_DIR/logs/dolphinscheduler-standalone-server.pid
 LOG=$HOME_DIR/logs/dolphinscheduler-standalone-server.log
