@@ -385,6 +385,10 @@ void ClusterMasterControl::WakeCommands() {
   for (const auto& m : registry_.List(NodeType::kMaster)) Client(m.address).WakeCommands();
 }
 
+void ClusterMasterControl::SchedulesChanged() {
+  for (const auto& m : registry_.List(NodeType::kMaster)) Client(m.address).SchedulesChanged();
+}
+
 StatusOr<GrpcMasterControl*> ClusterMasterControl::OwnerOf(int64_t workflow_instance_id) {
   DSCHED_ASSIGN_OR_RETURN(WorkflowInstance wi, instances_.GetWorkflowInstance(workflow_instance_id));
   DSCHED_ASSIGN_OR_RETURN(auto masters, registry_.TryList(NodeType::kMaster));

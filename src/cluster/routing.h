@@ -164,6 +164,8 @@ class ClusterMasterControl final : public MasterControl {
  public:
   ClusterMasterControl(Registry& registry, InstanceStore& instances, RpcCallOptions opts = {});
   void WakeCommands() override;
+  // Tells every live master that the online schedules changed (never blocks).
+  void SchedulesChanged();
   Status Execute(int64_t workflow_instance_id, ExecuteType type) override;
   Status ForceTaskSuccess(int64_t task_instance_id) override;
   Status ExecuteTask(int64_t workflow_instance_id, const std::vector<int64_t>& start_nodes,

@@ -287,7 +287,11 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   engine_ = std::make_unique<Engine>(eo, *clock_, *store_, *store_);
   engine_->SetWorker(router_.get());
   engine_->SetTaskGroupStore(store_.get());
-  master_service_ = std::make_unique<MasterServiceImpl>(*engine_, *engine_);
+  // A schedule route of the api says the online schedules changed: re-read them now (once the
+  // scheduler runs; before that, its start reads them anyway).
+  master_service_ = std::make_unique<MasterServiceImpl>(*engine_, *engine_, [this] {
+    if (Scheduler* s = scheduler_ready_.load()) s->Refresh();
+  });
   DSCHED_ASSIGN_OR_RETURN(grpc_, GrpcServer::Start(address_, {master_service_.get()}));
   registry_->OnNodeRemoved(NodeType::kMaster, [this](const NodeInfo& n) {
     if (n.address == address_) return;
@@ -321,6 +325,7 @@ Status ServiceProcess::StartMaster(const Config& cfg) {
   };
   scheduler_ = std::make_unique<Scheduler>(so, *clock_, *store_, engine_.get());
   DSCHED_RETURN_IF_ERROR(scheduler_->Start());
+  scheduler_ready_ = scheduler_.get();
   heartbeat_ = std::make_unique<Heartbeater>(
       [this, overload] {
         registry_->Heartbeat(
@@ -419,6 +424,8 @@ Status ServiceProcess::StartApi(const Config& cfg) {
   deps.codes = codes_.get();
   deps.admin = store_.get();
   deps.schedules = store_.get();
+  // The masters re-read the online schedules at once, not at their next scheduler.refresh_s.
+  deps.schedules_changed = [c = control_.get()] { c->SchedulesChanged(); };
   deps.task_groups = store_.get();
   // A task's log is on the host it ran on: read through that host's logger.
   DSCHED_ASSIGN_OR_RETURN(int logger_port, PortFromConfig(cfg, "logger.listen-port", false));
@@ -560,6 +567,7 @@ ServiceProcess::~ServiceProcess() {
   lease_.reset();
   if (alert_lock_thread_.joinable()) alert_lock_thread_.join();
   if (api_) api_->Stop();
+  scheduler_ready_ = nullptr;
   if (scheduler_) scheduler_->Stop();
   // The engine stops before the registration goes: the other masters take over what it leaves
   // unfinished only once it writes and dispatches no more (the epoch fence would refuse its

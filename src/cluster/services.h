@@ -109,6 +109,7 @@ class ServiceProcess {
   std::unique_ptr<WorkerRouter> router_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::atomic<Scheduler*> scheduler_ready_{nullptr};  // read by the gRPC threads
   std::unique_ptr<MasterServiceImpl> master_service_;
   // worker
   std::unique_ptr<EventRouter> events_;

@@ -145,18 +145,29 @@ void GrpcMasterControl::WakeCommands() {
   cv_.notify_all();
 }
 
+void GrpcMasterControl::SchedulesChanged() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_due_ = schedules_due_ = true;
+  }
+  cv_.notify_all();
+}
+
 void GrpcMasterControl::WakeLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stop_ || wake_due_; });
     if (stop_) return;
     wake_due_ = false;
+    rpc::WakeCommandsRequest req;
+    req.set_schedules_changed(schedules_due_);
+    schedules_due_ = false;
     grpc::ClientContext ctx;
     SetDeadline(&ctx, opts_.timeout_ms);
     wake_in_flight_ = &ctx;
     lock.unlock();
     rpc::WakeCommandsReply reply;
-    const grpc::Status s = stub_->WakeCommands(&ctx, rpc::WakeCommandsRequest(), &reply);
+    const grpc::Status s = stub_->WakeCommands(&ctx, req, &reply);
     lock.lock();
     wake_in_flight_ = nullptr;
     if (!s.ok() && !stop_) {

@@ -63,6 +63,8 @@ class GrpcMasterControl final : public MasterControl {
   explicit GrpcMasterControl(std::string target, RpcCallOptions opts = {});
   ~GrpcMasterControl() override;  // cancels a wake-up in flight and joins the waker
   void WakeCommands() override;
+  // Asks the master to re-read the online schedules, with the next wake-up (never blocks).
+  void SchedulesChanged();
   Status Execute(int64_t workflow_instance_id, ExecuteType type) override;
   Status ForceTaskSuccess(int64_t task_instance_id) override;
   Status ExecuteTask(int64_t workflow_instance_id, const std::vector<int64_t>& start_nodes,
@@ -77,6 +79,7 @@ class GrpcMasterControl final : public MasterControl {
   std::mutex mu_;
   std::condition_variable cv_;
   bool wake_due_ = false;
+  bool schedules_due_ = false;
   bool stop_ = false;
   grpc::ClientContext* wake_in_flight_ = nullptr;
   std::thread waker_;

@@ -42,8 +42,10 @@ grpc::Status WorkerServiceImpl::Reattach(grpc::ServerContext*, const rpc::TaskDi
 
 // ---- MasterServiceImpl --------------------------------------------------------------------
 
-grpc::Status MasterServiceImpl::WakeCommands(grpc::ServerContext*, const rpc::WakeCommandsRequest*,
+grpc::Status MasterServiceImpl::WakeCommands(grpc::ServerContext*,
+                                             const rpc::WakeCommandsRequest* req,
                                              rpc::WakeCommandsReply*) {
+  if (req->schedules_changed() && schedules_changed_) schedules_changed_();
   control_.WakeCommands();
   return grpc::Status::OK;
 }

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,7 +38,11 @@ class WorkerServiceImpl final : public rpc::WorkerService::Service {
 // order. Thread-safe if they are; both must outlive this.
 class MasterServiceImpl final : public rpc::MasterService::Service {
  public:
-  MasterServiceImpl(MasterControl& control, TaskEventSink& sink) : control_(control), sink_(sink) {}
+  // `schedules_changed` (may be empty) is called for a wake-up that says the online schedules
+  // changed, before the commands are woken.
+  MasterServiceImpl(MasterControl& control, TaskEventSink& sink,
+                    std::function<void()> schedules_changed = {})
+      : control_(control), sink_(sink), schedules_changed_(std::move(schedules_changed)) {}
   grpc::Status WakeCommands(grpc::ServerContext* ctx, const rpc::WakeCommandsRequest* req,
                             rpc::WakeCommandsReply* reply) override;
   grpc::Status Execute(grpc::ServerContext* ctx, const rpc::ExecuteRequest* req,
@@ -52,6 +57,7 @@ class MasterServiceImpl final : public rpc::MasterService::Service {
  private:
   MasterControl& control_;
   TaskEventSink& sink_;
+  std::function<void()> schedules_changed_;
 };
 
 // LoggerService -> a local LogReader (logger/log_reader.h LocalLogReader, confined to its log
