@@ -1,13 +1,17 @@
 #include "worker/worker.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/time_format.h"
 #include "params/params.h"
@@ -70,8 +74,101 @@ bool Worker::QueueOrder::operator()(const std::shared_ptr<Attempt>& a,
   return a->d.task_instance_id > b->d.task_instance_id;
 }
 
+namespace {
+
+// The task watchdog of cluster mode (WorkerOptions::lease_file), one per worker, a process of
+// its own so that it outlives a worker that was killed and runs while one is frozen. Every
+// second it reads the lease; once that is older than the limit it TERMs the process group of
+// every task listed in the watch dir, says so in the task's log, and KILLs what is left a
+// second later. Each entry is a hard link to a task's state file, made before the spawn and
+// removed when the task ends; the wrapper writes "pid start-time log" to it (the start time,
+// field 22 of its stat, survives an exec in the task; a reused pid has another one). Links,
+// not files: creating and deleting an inode per task is what a small task costs most on a
+// file system without a journal (it scans past recently freed inodes). The watchdog leaves
+// when its worker is gone (its pid no longer has its start time) and either nothing is left to
+// watch or the lease was renewed since (a new worker on the same port, with a watchdog of its
+// own). Bash builtins but for sleep (and rm, when it kills), so it costs a fork a second.
+// $1 lease file, $2 limit in seconds, $3 watch dir, $4 the worker's pid.
+constexpr const char* kWatchdogScript = R"sh(
+lease=$1 limit=$2 dir=$3 worker=$4
+start_of() {  # the start time of process $1, empty when there is none
+  started=
+  local s
+  read -r s < "/proc/$1/stat" 2>/dev/null || return 0
+  s=${s##*) }; s=($s); started=${s[19]}
+}
+start_of "$worker"; worker_start=$started
+(
+  gone_at=
+  while sleep 1; do
+    read -r t < "$lease" 2>/dev/null || t=0
+    t=${t:-0}
+    printf -v now '%(%s)T' -1
+    start_of "$worker"; [ "$started" = "$worker_start" ]; worker_alive=$?
+    if [ $((now - t)) -gt "$limit" ]; then
+      gone=() pids=()
+      for e in "$dir"/*; do
+        [ -f "$e" ] || continue
+        p= enrolled= log= ended=
+        { read -r p enrolled log; read -r ended; } < "$e" 2>/dev/null
+        # Ended, or not started yet (a frozen worker may still spawn it: keep watching).
+        if [ -n "$ended" ] || [ -z "$p" ]; then
+          [ "$worker_alive" = 0 ] || gone+=("$e")
+          continue
+        fi
+        start_of "$p"
+        # A leader that is there with another start time: the pid was reused, the task ended.
+        if [ -n "$started" ] && [ "$started" != "$enrolled" ]; then gone+=("$e"); continue; fi
+        echo "[WARN] dsched: no word from the worker for over $limit s (its lease ran out): killing the task" >> "$log"
+        kill -TERM -- "-$p" 2>/dev/null
+        pids+=("$p") gone+=("$e")
+      done
+      if [ ${#pids[@]} -gt 0 ]; then
+        sleep 1
+        for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
+      fi
+      [ ${#gone[@]} -eq 0 ] || rm -f "${gone[@]}"
+    fi
+    if [ "$worker_alive" != 0 ]; then
+      [ -n "$gone_at" ] || gone_at=$t
+      [ "$t" -gt "$gone_at" ] && exit 0
+      set -- "$dir"/*
+      [ -e "$1" ] || exit 0
+    fi
+  done
+) </dev/null &
+)sh";
+
+}  // namespace
+
 Worker::Worker(WorkerOptions opts, Clock& clock, ProcessLauncher& launcher, TaskEventSink& sink)
-    : opts_(std::move(opts)), clock_(clock), launcher_(launcher), sink_(sink) {}
+    : opts_(std::move(opts)), clock_(clock), launcher_(launcher), sink_(sink) {
+  if (!opts_.lease_file.empty()) StartWatchdog();
+}
+
+void Worker::StartWatchdog() {
+  std::error_code ec;
+  const std::string dir = opts_.lease_file + ".tasks";
+  fs::create_directories(dir, ec);
+  if (ec) {
+    // Tasks then run unwatched: a lost worker's tasks would live on beside their re-runs.
+    spdlog::error("task watchdog: cannot create {}: {}; tasks run without it", dir, ec.message());
+    return;
+  }
+  // The shell backgrounds the loop and exits at once (reaped here), so the watchdog is nobody's
+  // child to reap, in a process group of its own.
+  auto pid = launcher_.Spawn({{"/bin/bash", "-c", kWatchdogScript, "dsched-task-watchdog",
+                               opts_.lease_file, std::to_string(opts_.lease_limit_s), dir,
+                               std::to_string(::getpid())},
+                              dir,
+                              opts_.lease_file + ".watchdog.log"});
+  if (!pid.ok()) {
+    spdlog::error("task watchdog: {}; tasks run without it", pid.status().message());
+    return;
+  }
+  launcher_.Wait(*pid);
+  watch_dir_ = dir;
+}
 
 Worker::~Worker() { Shutdown(); }
 
@@ -99,6 +196,10 @@ std::string Worker::ExecDir(const TaskDispatch& d) const {
   return opts_.exec_base + "/" + std::to_string(d.project_code) + "/" +
          std::to_string(d.definition_code) + "/" + std::to_string(d.workflow_instance_id) + "/" +
          std::to_string(d.task_instance_id);
+}
+
+std::string Worker::WatchEntry(const TaskDispatch& d) const {
+  return watch_dir_ + "/" + std::to_string(d.task_instance_id) + "_" + std::to_string(d.attempt);
 }
 
 std::string Worker::LogPath(const TaskDispatch& d) const {
@@ -141,6 +242,7 @@ void Worker::PumpLocked() {
 
 void Worker::StartLocked(std::shared_ptr<Attempt> a) {
   ++running_;
+  a->started = true;
   threads_.emplace_back([this, a] { Run(a); });
   // Reap threads of finished attempts now and then so the vector stays small.
   if (threads_.size() > 4u * static_cast<size_t>(opts_.exec_threads)) {
@@ -179,33 +281,29 @@ StatusOr<std::vector<std::string>> Worker::Prepare(const TaskDispatch& d, const 
   std::ostringstream w;
   // `state` holds the pid, then "exit N": what a restarted worker needs to re-attach. Written
   // with shell builtins, so no extra process per task.
-  w << "#!/bin/bash\n"
-    << "echo $$ > " << Quote(state) << "\n";
-  w << "trap 'echo \"exit $?\" >> " << Quote(state) << "' EXIT\n";
-  if (!opts_.lease_file.empty()) {
-    // The watchdog (WorkerOptions::lease_file) shares the task's process group; it ignores the
-    // TERM it sends the group, then KILLs the rest and itself. Started from a subshell that
-    // ends at once, so it is no job of the task's shell (a `wait` in the task does not wait
-    // for it); it leaves by itself within a second of the task's end. Builtins but for sleep.
-    const std::string limit = std::to_string(opts_.lease_limit_s);
-    w << "dsched_task=$$\n"
-      << "( ( trap '' TERM\n"
-      << "    while sleep 1; do\n"
-      << "      kill -0 $dsched_task 2>/dev/null || exit 0\n"
-      << "      read -r t < " << Quote(opts_.lease_file) << " || t=0\n"
-      << "      printf -v now '%(%s)T' -1\n"
-      << "      if [ $((now - ${t:-0})) -gt " << limit << " ]; then\n"
-      << "        echo \"dsched: no word from the worker for over " << limit
-      << " s (its lease ran out): killing the task\"\n"
-      << "        kill -TERM 0; sleep 1; kill -KILL 0\n"
-      << "      fi\n"
-      << "    done ) & )\n";
+  w << "#!/bin/bash\n";
+  if (watch_dir_.empty()) {
+    w << "echo $$ > " << Quote(state) << "\n";
+  } else {
+    // Also what the task watchdog reads (StartWatchdog): its start time and log after the pid,
+    // written in place (`>` keeps the inode the watch dir links to).
+    w << "read -r dsched_st < /proc/$$/stat; dsched_st=${dsched_st##*) }; dsched_st=($dsched_st)\n"
+      << "echo \"$$ ${dsched_st[19]} \"" << Quote(LogPath(d)) << " > " << Quote(state) << "\n";
   }
+  w << "trap 'echo \"exit $?\" >> " << Quote(state) << "' EXIT\n";
   w << "cd " << Quote(dir) << "\n";
   if (!opts_.env_file.empty() && fs::exists(opts_.env_file))
     w << ". " << Quote(fs::absolute(opts_.env_file).string()) << "\n";
   w << runner << "\n";
   if (!WriteFile(wrapper, w.str(), 0755)) return Internal("cannot write task wrapper " + wrapper);
+  if (!watch_dir_.empty()) {
+    // Listed with the watchdog before the spawn, so no moment of the task goes unwatched.
+    const std::string entry = WatchEntry(d);
+    ::unlink(entry.c_str());  // left by an earlier worker process for this very attempt
+    if (!WriteFile(state, "", 0644) || ::link(state.c_str(), entry.c_str()) != 0)
+      return Internal("cannot list the task with the task watchdog (" + entry +
+                      "): " + std::strerror(errno));
+  }
   return std::vector<std::string>{"/bin/bash", wrapper};
 }
 
@@ -253,32 +351,40 @@ void Worker::Run(std::shared_ptr<Attempt> a) {
   }
   AppendLog(log, "task " + d.task_name + " (instance " + std::to_string(d.task_instance_id) +
                      ", attempt " + std::to_string(d.attempt) + ") starting");
-  int pid;
+  bool killed_first;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (a->kill_requested) {
-      pid = -1;
+    killed_first = a->kill_requested;
+  }
+  int pid = -1;
+  bool kill_now = false;
+  if (!killed_first) {
+    // Spawned outside mu_: a spawn takes about a millisecond, and every Dispatch, Kill and
+    // other task's event would wait for it (in cluster mode the master's dispatch call does).
+    // A Kill meanwhile only marks the attempt; it is acted on below, once the pid is known.
+    auto spawned = launcher_.Spawn({*argv, dir, log});
+    std::lock_guard<std::mutex> l(mu_);
+    if (!spawned.ok()) {
+      pid = 0;
+      AppendLog(log, spawned.status().message());
     } else {
-      auto spawned = launcher_.Spawn({*argv, dir, log});
-      if (!spawned.ok()) {
-        pid = 0;
-        AppendLog(log, spawned.status().message());
-      } else {
-        pid = *spawned;
-        a->pid = pid;
-        if (d.timeout_ms > 0 && d.timeout_kills) {
-          a->timeout_timer = clock_.RunAfter(d.timeout_ms, [this, a] {
-            {
-              std::lock_guard<std::mutex> l2(mu_);
-              if (a->finished) return;
-              a->timed_out = true;
-            }
-            std::thread([this, a] { launcher_.KillGroup(a->pid, opts_.kill_grace_ms); }).detach();
-          });
-        }
+      pid = *spawned;
+      a->pid = pid;
+      kill_now = a->kill_requested;
+      if (d.timeout_ms > 0 && d.timeout_kills) {
+        a->timeout_timer = clock_.RunAfter(d.timeout_ms, [this, a] {
+          {
+            std::lock_guard<std::mutex> l2(mu_);
+            if (a->finished) return;
+            a->timed_out = true;
+          }
+          std::thread([this, a] { launcher_.KillGroup(a->pid, opts_.kill_grace_ms); }).detach();
+        });
       }
     }
   }
+  if (kill_now)
+    std::thread([this, pid] { launcher_.KillGroup(pid, opts_.kill_grace_ms); }).detach();
   if (pid == -1) {  // killed before it started
     Emit(*a, running);
     Finish(a, 137);
@@ -356,6 +462,7 @@ void Worker::Finish(std::shared_ptr<Attempt> a, int exit_code) {
     AppendLog(e.log_path, std::string("task ") + d.task_name + " ended: exit code " +
                               std::to_string(exit_code) + ", state " + Name(e.state) +
                               (timed_out ? " (timeout)" : ""));
+  if (!watch_dir_.empty()) ::unlink(WatchEntry(d).c_str());  // ended: off the watchdog's list
   {
     std::lock_guard<std::mutex> l(mu_);
     attempts_.erase({d.task_instance_id, d.attempt});
@@ -377,12 +484,13 @@ Status Worker::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch)
     a = it->second;
     if (a->kill_requested) return Status::Ok();
     a->kill_requested = true;
-    if (a->pid == 0) {
+    if (!a->started) {
       // Still queued: it never started. Count it as running so Finish balances the books.
       ++running_;
       std::thread([this, a] { Finish(a, 137); }).detach();
       return Status::Ok();
     }
+    if (a->pid == 0) return Status::Ok();  // being spawned: Run kills it once it has the pid
   }
   std::thread([this, a] { launcher_.KillGroup(a->pid, opts_.kill_grace_ms); }).detach();
   return Status::Ok();
@@ -405,6 +513,7 @@ Status Worker::Reattach(const TaskDispatch& d) {
   auto a = std::make_shared<Attempt>();
   a->d = d;
   a->pid = pid;
+  a->started = true;  // by an earlier worker process
   {
     std::lock_guard<std::mutex> l(mu_);
     Key k{d.task_instance_id, d.attempt};

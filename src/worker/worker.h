@@ -35,10 +35,13 @@ struct WorkerOptions {
   int exec_threads = 100;
   int kill_grace_ms = 3000;
   // Cluster mode: a file the worker's service rewrites every second with the time (epoch
-  // seconds) while its registry session is up. Each task then runs beside a watchdog that
-  // kills the task's process group once the lease is older than lease_limit_s: a worker that
-  // died, froze or lost the registry takes its tasks down with it before a master runs them
-  // again elsewhere. Empty: no watchdog (standalone, where nobody runs them elsewhere).
+  // seconds) while its registry session is up. The worker then starts a watchdog process
+  // that kills the process group of each of its tasks once the lease is older than
+  // lease_limit_s: a worker that died, froze or lost the registry takes its tasks down with
+  // it before a master runs them again elsewhere. Its tasks are listed (as links to their
+  // state files) in the directory lease_file + ".tasks"; its own errors go to
+  // lease_file + ".watchdog.log". Empty: no
+  // watchdog (standalone, where nobody runs them elsewhere).
   std::string lease_file;
   int lease_limit_s = 0;
 };
@@ -66,6 +69,7 @@ class Worker final : public WorkerClient {
   struct Attempt {
     TaskDispatch d;
     int pid = 0;
+    bool started = false;  // Run has begun (it may not have spawned yet: pid 0)
     bool kill_requested = false;
     bool timed_out = false;
     bool finished = false;
@@ -88,8 +92,12 @@ class Worker final : public WorkerClient {
   TaskEvent EventFor(const Attempt& a, TaskEventType type) const;
   void AppendLog(const std::string& path, const std::string& line);
   void PumpLocked();
+  // Starts the task watchdog (WorkerOptions::lease_file) and sets watch_dir_.
+  void StartWatchdog();
+  std::string WatchEntry(const TaskDispatch& d) const;  // the attempt's link in watch_dir_
 
   const WorkerOptions opts_;
+  std::string watch_dir_;  // the task watchdog's list, when it runs (StartWatchdog)
   Clock& clock_;
   ProcessLauncher& launcher_;
   TaskEventSink& sink_;

@@ -216,21 +216,31 @@ check_runs
 expect_session_end "$frozen" MASTER 2
 echo "ok 2b: a master frozen past its session timeout: taken over, ended that run when resumed ($CLUSTER_DISCONNECT), each task once"
 
-# ---- 2c. kill -9 of a worker mid-run: its tasks' watchdogs kill them when its lease runs out;
-# after the session timeout the master runs them again on the other worker. Tasks of 6 s, so
-# that the killed worker's tasks are still running when its lease runs out.
+# ---- 2c. kill -9 of a worker mid-run: its task watchdog kills its tasks when its lease runs
+# out; after the session timeout the master runs them again on the other worker. Tasks of 8 s,
+# so that the killed worker's tasks are still running when its lease runs out (2 s of limit, up
+# to 2 s more of lease age and polling).
+# wait_running_on_both ID: until both workers run a task (their task watchdogs list one: seen
+# at the task's start, where the database only learns of it when the master has its event).
+wait_running_on_both() {
+  local n1=0 n2=0 e
+  for _ in $(seq 1 200); do
+    n1=0 n2=0
+    for e in "$WORK/exec/worker-$W1.lease.tasks"/*; do [ -e "$e" ] && n1=$((n1 + 1)); done
+    for e in "$WORK/exec/worker-$W2.lease.tasks"/*; do [ -e "$e" ] && n2=$((n2 + 1)); done
+    [ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && return 0
+    sleep 0.05
+  done
+  fail "instance $1: tasks did not start on both workers (worker1 runs $n1, worker2 $n2)"
+}
 : >"$RUNS"
 chains_yaml long 4 2 \
-  "trap 'echo @T@ end \$(date +%s%N) >> $RUNS; exit 143' TERM; echo @T@ start \$(date +%s%N) >> $RUNS; sleep 6 & wait; echo @T@ end \$(date +%s%N) >> $RUNS" \
+  "trap 'echo @T@ end \$(date +%s%N) >> $RUNS; exit 143' TERM; echo @T@ start \$(date +%s%N) >> $RUNS; sleep 8 & wait; echo @T@ end \$(date +%s%N) >> $RUNS" \
   >"$WORK/long.yaml"
 "$BIN" workflow apply -f "$WORK/long.yaml" >/dev/null
 "$BIN" workflow run long >/dev/null
 ID5=$(new_instance_after "$ID4")
-for _ in $(seq 1 200); do
-  [ "$(pg_psql -c "SELECT COUNT(DISTINCT host) FROM t_ds_task_instance WHERE process_instance_id = $ID5 AND state = 1")" = 2 ] && break
-  sleep 0.05
-done
-sleep 0.5
+wait_running_on_both "$ID5"
 kill -9 "${PIDS[worker1]}"
 echo "killed worker1 while the first tasks of instance $ID5 ran on both workers"
 st=$(wait_final "$ID5")
@@ -252,11 +262,7 @@ wait_registered WORKER 2
 : >"$RUNS"
 "$BIN" workflow run long >/dev/null
 ID6=$(new_instance_after "$ID5")
-for _ in $(seq 1 200); do
-  [ "$(pg_psql -c "SELECT COUNT(DISTINCT host) FROM t_ds_task_instance WHERE process_instance_id = $ID6 AND state = 1")" = 2 ] && break
-  sleep 0.05
-done
-sleep 0.5
+wait_running_on_both "$ID6"
 kill -STOP "${PIDS[worker1]}"
 echo "froze worker1 while the first tasks of instance $ID6 ran on both workers"
 for _ in $(seq 1 300); do
