@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -96,7 +98,7 @@ void WorkerRouter::Stop() {
 
 size_t WorkerRouter::queued() const {
   std::lock_guard<std::mutex> l(mu_);
-  return queue_.size() + (in_flight_ ? 1 : 0);
+  return queue_.size() + in_flight_;
 }
 
 bool WorkerRouter::PlacedOn(int64_t task_instance_id, int attempt,
@@ -175,10 +177,8 @@ GrpcWorkerClient& WorkerRouter::Client(const std::string& address) {
   return *c;
 }
 
-bool WorkerRouter::Deliver(const Job& job) {
-  const TaskDispatch& d = job.d;
-  auto workers = Workers(/*refresh=*/false);
-  if (job.reattach && !d.worker_host.empty()) {
+WorkerRouter::Reattached WorkerRouter::DeliverReattach(const TaskDispatch& d) {
+  if (!d.worker_host.empty()) {
     // The attempt ran on that worker: only it can find the process. A worker that has left
     // the registry is failed over by the engine (Engine::WorkerLost): nothing to do here.
     bool alive = false;
@@ -186,107 +186,151 @@ bool WorkerRouter::Deliver(const Job& job) {
     if (!alive) {
       spdlog::warn("re-attach of task instance {}: worker {} is gone", d.task_instance_id,
                    d.worker_host);
-      return true;
+      return Reattached::kDone;
     }
     Status s = Client(d.worker_host).Reattach(d);
     if (s.ok()) {
       std::lock_guard<std::mutex> l(mu_);
       placed_[{d.task_instance_id, d.attempt}] = d.worker_host;
-      return true;
+      return Reattached::kDone;
     }
     if (s.code() != StatusCode::kUnavailable) {
       spdlog::error("re-attach of task instance {} on {} refused: {}", d.task_instance_id,
                     d.worker_host, s.message());
-      return true;
+      return Reattached::kDone;
     }
-    return false;
+    return Reattached::kRetry;
   }
-  if (job.reattach) {
-    // Never reported as started (the event may have gone to the dead master): a worker may
-    // hold it, queued or running. Each live worker is asked to adopt it only if it has it;
-    // only when none has is it dispatched afresh.
-    TaskDispatch probe = d;
-    probe.only_if_known = true;
-    for (const auto& w : Workers(/*refresh=*/true)) {
-      Status s = Client(w.address).Reattach(probe);
-      if (s.ok()) {
-        std::lock_guard<std::mutex> l(mu_);
-        placed_[{d.task_instance_id, d.attempt}] = w.address;
-        return true;
-      }
-      if (s.code() != StatusCode::kNotFound) return false;  // unreachable: ask again later
+  // Never reported as started (the event may have gone to the dead master): a worker may
+  // hold it, queued or running. Each live worker is asked to adopt it only if it has it;
+  // only when none has is it dispatched afresh.
+  TaskDispatch probe = d;
+  probe.only_if_known = true;
+  for (const auto& w : Workers(/*refresh=*/true)) {
+    Status s = Client(w.address).Reattach(probe);
+    if (s.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      placed_[{d.task_instance_id, d.attempt}] = w.address;
+      return Reattached::kDone;
     }
+    if (s.code() != StatusCode::kNotFound) return Reattached::kRetry;  // ask again later
   }
-  std::vector<std::string> eligible = EligibleWorkers(workers, d.worker_group);
-  // Rotated first, so that equally loaded workers take turns.
-  if (!eligible.empty())
-    std::rotate(eligible.begin(), eligible.begin() + (next_++ % eligible.size()), eligible.end());
-  std::map<std::string, int> sent;
+  return Reattached::kDispatch;
+}
+
+std::vector<WorkerRouter::Job> WorkerRouter::DeliverAll(std::vector<Job> jobs) {
+  std::vector<Job> left, fresh;
+  for (Job& job : jobs) {
+    Reattached r = job.reattach ? DeliverReattach(job.d) : Reattached::kDispatch;
+    if (r == Reattached::kRetry) left.push_back(std::move(job));
+    if (r == Reattached::kDispatch) fresh.push_back(std::move(job));
+  }
+  if (fresh.empty()) return left;
+  const auto workers = Workers(/*refresh=*/false);
+  std::map<std::string, int> sent;  // this round's placements count in the load as they are made
   {
     std::lock_guard<std::mutex> l(mu_);
     sent = sent_since_report_;
   }
-  for (const std::string& address : ByLoad(eligible, workers, sent)) {
-    Status s = Client(address).Dispatch(d);
-    if (s.ok()) {
-      ++dispatched_;
-      std::lock_guard<std::mutex> l(mu_);
-      ++sent_since_report_[address];
-      placed_[{d.task_instance_id, d.attempt}] = address;
-      // Bounded: an attempt's entry is only a shortcut for Kill (which can also ask everyone).
-      if (placed_.size() > 200000) placed_.erase(placed_.begin());
-      return true;
+  std::vector<std::set<std::string>> refused_by(fresh.size());
+  std::vector<bool> done(fresh.size(), false);
+  // Each pass places every open job on the least loaded worker of its group that has not
+  // refused it, and sends each worker its share in one call; a job a worker refused (or could
+  // not be reached for) tries the next worker in the following pass, until none is left.
+  for (;;) {
+    std::map<std::string, std::vector<size_t>> share;
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      if (done[i]) continue;
+      std::vector<std::string> eligible = EligibleWorkers(workers, fresh[i].d.worker_group);
+      // Rotated first, so that equally loaded workers take turns.
+      if (!eligible.empty())
+        std::rotate(eligible.begin(), eligible.begin() + (next_++ % eligible.size()),
+                    eligible.end());
+      for (const std::string& address : ByLoad(eligible, workers, sent)) {
+        if (refused_by[i].count(address)) continue;
+        share[address].push_back(i);
+        ++sent[address];
+        break;
+      }
     }
-    if (s.code() == StatusCode::kInvalidArgument) {
-      spdlog::error("dispatch of task instance {} refused by {}: {}", d.task_instance_id,
-                    address, s.message());
-      return true;
+    if (share.empty()) break;
+    for (const auto& [address, idx] : share) {
+      std::vector<TaskDispatch> ds;
+      ds.reserve(idx.size());
+      for (size_t i : idx) ds.push_back(fresh[i].d);
+      const std::vector<Status> replies = Client(address).DispatchBatch(ds);
+      size_t failed = 0;
+      for (size_t k = 0; k < idx.size(); ++k) {
+        const size_t i = idx[k];
+        const Status& s = replies[k];
+        const TaskDispatch& d = fresh[i].d;
+        if (s.ok()) {
+          ++dispatched_;
+          done[i] = true;
+          std::lock_guard<std::mutex> l(mu_);
+          ++sent_since_report_[address];
+          placed_[{d.task_instance_id, d.attempt}] = address;
+          // Bounded: an attempt's entry is only a shortcut for Kill (which can also ask all).
+          if (placed_.size() > 200000) placed_.erase(placed_.begin());
+        } else if (s.code() == StatusCode::kInvalidArgument) {
+          spdlog::error("dispatch of task instance {} refused by {}: {}", d.task_instance_id,
+                        address, s.message());
+          done[i] = true;
+        } else {
+          refused_by[i].insert(address);
+          --sent[address];
+          // One line per worker and pass, not per task: a worker that is down refuses all.
+          if (failed++ == 0)
+            spdlog::warn("dispatch of task instance {}{} to {}: {}", d.task_instance_id,
+                         idx.size() > 1 ? " (and others of the same call)" : "", address,
+                         s.message());
+        }
+      }
     }
-    spdlog::warn("dispatch of task instance {} to {}: {}", d.task_instance_id, address,
-                 s.message());
   }
-  return false;
+  for (size_t i = 0; i < fresh.size(); ++i)
+    if (!done[i]) left.push_back(std::move(fresh[i]));
+  return left;
 }
 
 void WorkerRouter::Loop() {
   bool waiting_logged = false;
-  size_t failed_in_a_row = 0;
   for (;;) {
-    Job job;
+    std::vector<Job> round;
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-      in_flight_ = true;
+      // What is queued goes out together: a worker's share of it is one call.
+      const size_t n = std::min(queue_.size(), kMaxRound);
+      round.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      in_flight_ = n;
     }
-    if (Deliver(job)) {
+    const size_t taken = round.size();
+    std::vector<Job> left = DeliverAll(std::move(round));
+    if (left.empty()) {
       waiting_logged = false;
-      failed_in_a_row = 0;
-      std::lock_guard<std::mutex> l(mu_);
-      in_flight_ = false;
-      continue;
-    }
-    // To the back: a job that cannot be delivered now (no worker of its group) must not hold
-    // up those behind it (another group's, or a re-attach).
-    if (!waiting_logged) {
+    } else if (!waiting_logged) {
       spdlog::warn("no worker of group '{}' took task instance {}: waiting for one",
-                   job.d.worker_group, job.d.task_instance_id);
+                   left.front().d.worker_group, left.front().d.task_instance_id);
       waiting_logged = true;
     }
-    size_t queued;
+    const size_t kept = left.size();
     {
       std::lock_guard<std::mutex> l(mu_);
-      queue_.push_back(std::move(job));
-      in_flight_ = false;
-      queued = queue_.size();
+      // To the back: a job that cannot be delivered now (no worker of its group) must not hold
+      // up those behind it (another group's, or a re-attach).
+      for (Job& job : left) queue_.push_back(std::move(job));
+      in_flight_ = 0;
     }
-    if (++failed_in_a_row < queued) continue;
-    failed_in_a_row = 0;  // every job was tried once: pause before the next round
+    if (kept < taken) continue;
+    // Nothing went out: pause before trying again, unless new work arrives meanwhile.
     Workers(/*refresh=*/true);
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, std::chrono::milliseconds(opts_.retry_ms), [&] { return stop_; });
+    cv_.wait_for(l, std::chrono::milliseconds(opts_.retry_ms),
+                 [&] { return stop_ || queue_.size() > kept; });
     if (stop_) return;
   }
 }

@@ -61,10 +61,12 @@ struct WorkerRouterOptions {
 };
 
 // WorkerClient over the registry's live workers. Dispatch and Reattach only queue (the engine
-// never waits on a worker); one sender thread delivers the queue in order, except that a job no
-// worker takes now goes to the back so that it holds up no other. A dispatch goes to
-// the least loaded NORMAL worker of its group (ByLoad), equals in turn; while none is there or none answers it waits
-// and tries again: it never fails (the task stays SUBMITTED_SUCCESS meanwhile, as the
+// never waits on a worker); one sender thread delivers what is queued in rounds, each worker's
+// share of a round in one call (a layer of a DAG is one round trip per worker, not one per
+// task), and a job no worker takes now goes to the back so that it holds up no other. A
+// dispatch goes to the least loaded NORMAL worker of its group (ByLoad, counting the round's
+// own placements), equals in turn; while none is there or none answers it waits and tries
+// again: it never fails (the task stays SUBMITTED_SUCCESS meanwhile, as the
 // DolphinScheduler user expects of a group with no free worker). A Reattach goes to the worker
 // that ran the attempt; for one whose start was never recorded every live worker is asked to
 // adopt it if it has it (queued or running), and only when none has is it dispatched afresh,
@@ -90,9 +92,14 @@ class WorkerRouter final : public WorkerClient {
     TaskDispatch d;
     bool reattach = false;
   };
+  static constexpr size_t kMaxRound = 1000;  // jobs taken off the queue per round
+  enum class Reattached { kDone, kRetry, kDispatch };
   void Loop();
-  // True when delivered (or never deliverable: logged).
-  bool Deliver(const Job& job);
+  // Delivers `jobs`; returns those no worker took now (delivered includes never deliverable:
+  // logged).
+  std::vector<Job> DeliverAll(std::vector<Job> jobs);
+  // kDispatch: no worker has the attempt; it is dispatched afresh.
+  Reattached DeliverReattach(const TaskDispatch& d);
   std::vector<WorkerView> Workers(bool refresh);
   GrpcWorkerClient& Client(const std::string& address);
 
@@ -101,7 +108,7 @@ class WorkerRouter final : public WorkerClient {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
-  bool in_flight_ = false;  // a job taken off the queue is being delivered
+  size_t in_flight_ = 0;  // jobs taken off the queue, being delivered
   bool stop_ = false;
   std::map<std::string, std::unique_ptr<GrpcWorkerClient>> clients_;
   std::map<std::pair<int64_t, int>, std::string> placed_;  // attempt -> worker address

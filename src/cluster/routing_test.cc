@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +28,11 @@ namespace {
 // A worker behind a real gRPC server: records what reaches it.
 class RecordingWorker final : public WorkerClient {
  public:
-  Status Dispatch(const TaskDispatch& d) override { return Record("dispatch", d.task_instance_id); }
+  Status Dispatch(const TaskDispatch& d) override {
+    if (refuse) return Unavailable("worker is shutting down");
+    return Record("dispatch", d.task_instance_id);
+  }
+  std::atomic<bool> refuse{false};  // every dispatch answered Unavailable
   Status Kill(int64_t id, int, int64_t) override { return Record("kill", id); }
   Status Reattach(const TaskDispatch& d) override {
     if (d.only_if_known && !knows.count(d.task_instance_id))
@@ -125,6 +131,28 @@ TEST(WorkerRouterTest, SpreadsDispatchesOverTheGroupsWorkersAndSkipsOtherGroups)
   ASSERT_TRUE(router.Kill(11, 0, 3).ok());
   EXPECT_EQ(gpu.worker.calls().back(), "kill 11");
   EXPECT_EQ(w1.worker.calls().size() + w2.worker.calls().size(), 10u);
+}
+
+TEST(WorkerRouterTest, WhatAWorkerRefusesGoesToAnotherAndNothingTwice) {
+  InMemoryRegistry reg;
+  ServedWorker closing, open;
+  closing.Serve();
+  open.Serve();
+  closing.worker.refuse = true;
+  ASSERT_TRUE(reg.Register(NodeType::kWorker, closing.address, WorkerHeartbeat("default")).ok());
+  ASSERT_TRUE(reg.Register(NodeType::kWorker, open.address, WorkerHeartbeat("default")).ok());
+  WorkerRouter router(reg);
+  // Queued together, so that they go out in one round: the refused share is placed again.
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(router.Dispatch(Dispatch(i)).ok());
+  ASSERT_TRUE(WaitUntil([&] { return router.queued() == 0; }));
+  std::vector<std::string> calls = open.worker.calls();
+  std::sort(calls.begin(), calls.end());
+  std::vector<std::string> want;
+  for (int i = 1; i <= 20; ++i) want.push_back("dispatch " + std::to_string(i));
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(calls, want);
+  EXPECT_TRUE(closing.worker.calls().empty());
+  EXPECT_EQ(router.dispatched(), 20u);
 }
 
 TEST(WorkerRouterTest, WaitsWhileNoWorkerIsThereAndDeliversWhenOneRegisters) {

@@ -97,6 +97,37 @@ Status GrpcWorkerClient::Dispatch(const TaskDispatch& d) {
   return FromProto(reply);
 }
 
+std::vector<Status> GrpcWorkerClient::DispatchBatch(const std::vector<TaskDispatch>& ds) {
+  std::vector<Status> out;
+  out.reserve(ds.size());
+  size_t i = 0;
+  while (i < ds.size()) {
+    rpc::TaskDispatchBatch req;
+    size_t bytes = 0;
+    const size_t first = i;
+    for (; i < ds.size(); ++i) {
+      rpc::TaskDispatch m;
+      ToProto(ds[i], &m);
+      const size_t size = m.ByteSizeLong() + 8;  // + the repeated field's tag and length
+      // Half the limit: room for the framing, and never a call the worker would refuse whole.
+      if (i > first && bytes + size > kRpcMaxMessageBytes / 2) break;
+      bytes += size;
+      *req.add_dispatches() = std::move(m);
+    }
+    rpc::StatusReplies reply;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, opts_.timeout_ms);
+    Status call = FromGrpc(stub_->DispatchBatch(&ctx, req, &reply), "worker", target_,
+                           "DispatchBatch", opts_.timeout_ms);
+    if (call.ok() && reply.replies_size() != req.dispatches_size())
+      call = Internal("worker " + target_ + " answered " + std::to_string(reply.replies_size()) +
+                      " of " + std::to_string(req.dispatches_size()) + " dispatches");
+    for (int k = 0; k < req.dispatches_size(); ++k)
+      out.push_back(call.ok() ? FromProto(reply.replies(k)) : call);
+  }
+  return out;
+}
+
 Status GrpcWorkerClient::Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) {
   rpc::KillRequest req;
   ToProto(KillArgs{task_instance_id, attempt, master_epoch}, &req);

@@ -45,6 +45,9 @@ class GrpcWorkerClient final : public WorkerClient {
   Status Dispatch(const TaskDispatch& d) override;
   Status Kill(int64_t task_instance_id, int attempt, int64_t master_epoch) override;
   Status Reattach(const TaskDispatch& d) override;
+  // Dispatch of each of `ds` in as few calls as the message size allows: one Status per
+  // dispatch, in order (a call that failed gives its error to each dispatch it carried).
+  std::vector<Status> DispatchBatch(const std::vector<TaskDispatch>& ds);
   const std::string& target() const { return target_; }
 
  private:

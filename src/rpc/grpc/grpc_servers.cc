@@ -24,6 +24,16 @@ grpc::Status WorkerServiceImpl::Dispatch(grpc::ServerContext*, const rpc::TaskDi
   return grpc::Status::OK;
 }
 
+grpc::Status WorkerServiceImpl::DispatchBatch(grpc::ServerContext*,
+                                              const rpc::TaskDispatchBatch* req,
+                                              rpc::StatusReplies* reply) {
+  for (const rpc::TaskDispatch& m : req->dispatches()) {
+    StatusOr<TaskDispatch> d = FromProto(m);
+    ToProto(d.ok() ? local_.Dispatch(*d) : d.status(), reply->add_replies());
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status WorkerServiceImpl::Kill(grpc::ServerContext*, const rpc::KillRequest* req,
                                      rpc::StatusReply* reply) {
   StatusOr<KillArgs> k = FromProto(*req);

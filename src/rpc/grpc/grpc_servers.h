@@ -24,6 +24,9 @@ class WorkerServiceImpl final : public rpc::WorkerService::Service {
   explicit WorkerServiceImpl(WorkerClient& local) : local_(local) {}
   grpc::Status Dispatch(grpc::ServerContext* ctx, const rpc::TaskDispatch* req,
                         rpc::StatusReply* reply) override;
+  // A malformed dispatch gets INVALID_ARGUMENT in its own reply; the others still run.
+  grpc::Status DispatchBatch(grpc::ServerContext* ctx, const rpc::TaskDispatchBatch* req,
+                             rpc::StatusReplies* reply) override;
   grpc::Status Kill(grpc::ServerContext* ctx, const rpc::KillRequest* req,
                     rpc::StatusReply* reply) override;
   grpc::Status Reattach(grpc::ServerContext* ctx, const rpc::TaskDispatch* req,

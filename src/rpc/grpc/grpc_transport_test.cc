@@ -177,6 +177,40 @@ TEST(GrpcTransportTest, WorkerCallsReachTheWorkerExactlyAsSent) {
   EXPECT_EQ(worker.reattached[0], r);
 }
 
+TEST(GrpcTransportTest, ABatchOfDispatchesReachesTheWorkerInOrderEachWithItsAnswer) {
+  RecordingWorker worker;
+  WorkerServiceImpl svc(worker);
+  auto server = Serve(&svc);
+  ASSERT_NE(server, nullptr);
+  GrpcWorkerClient client(Target(*server));
+
+  TaskDispatch bad = SomeDispatch(302);
+  bad.task_instance_id = 0;
+  const std::vector<TaskDispatch> ds = {SomeDispatch(301), bad, SomeDispatch(303)};
+  const std::vector<Status> replies = client.DispatchBatch(ds);
+  ASSERT_EQ(replies.size(), 3u);
+  EXPECT_TRUE(replies[0].ok()) << replies[0].ToString();
+  // The malformed one is refused naming its field; the others still reach the worker.
+  EXPECT_EQ(replies[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(replies[1].message(), "dispatch.task_instance_id must be > 0, got 0");
+  EXPECT_TRUE(replies[2].ok()) << replies[2].ToString();
+  {
+    std::lock_guard<std::mutex> lock(worker.mu_);
+    ASSERT_EQ(worker.dispatched.size(), 2u);
+    EXPECT_EQ(worker.dispatched[0], ds[0]);
+    EXPECT_EQ(worker.dispatched[1], ds[2]);
+  }
+
+  // The worker's own answer comes back for each; a worker nobody serves fails each.
+  worker.answer = Unavailable("worker is shutting down");
+  for (const Status& s : client.DispatchBatch({SomeDispatch(304), SomeDispatch(305)}))
+    EXPECT_EQ(s.message(), "worker is shutting down");
+  GrpcWorkerClient nobody("127.0.0.1:" + std::to_string(UnservedPort()), {.timeout_ms = 2000});
+  const std::vector<Status> lost = nobody.DispatchBatch({SomeDispatch(306), SomeDispatch(307)});
+  ASSERT_EQ(lost.size(), 2u);
+  for (const Status& s : lost) EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+}
+
 TEST(GrpcTransportTest, WorkerAnswersComeBackUnchanged) {
   RecordingWorker worker;
   worker.answer = FailedPrecondition("epoch 3 is older than 7");
