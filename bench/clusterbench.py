@@ -208,7 +208,7 @@ class Cluster:
               file=sys.stderr)
 
     def cleanup(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        dagbench.discard(self.dir)
 
     def log_tail(self, only=None, lines=15):
         out = []
@@ -243,6 +243,9 @@ def run_cluster(binary, dag, args, problems, url):
         raise
     finally:
         cl.stop()
+        # BENCH_KEEP_LOGS=1: the services' logs of every run, not only of a failed one.
+        if os.environ.get("BENCH_KEEP_LOGS") == "1":
+            cl.keep_logs(dag.name)
         cl.cleanup()
 
 
