@@ -180,7 +180,7 @@ def run_baseline(tool, dag, scratch):
             raise BenchError("%s built %d of %d targets" % (tool, made, dag.n))
         return wall
     finally:
-        shutil.rmtree(d, ignore_errors=True)
+        discard(d)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "cli/standalone.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include <spdlog/spdlog.h>
@@ -48,7 +49,7 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
   eo.host = cfg.GetString("api.host") + ":5678";
   DSCHED_ASSIGN_OR_RETURN(eo.epoch, s->registry_->Register(NodeType::kMaster, eo.host, "{}"));
   eo.minute_ms = cfg.GetInt("engine.minute_ms");
-  eo.commit_delay_us = cfg.GetInt("master.commit_delay_us");
+  eo.commit_delay_us = std::max<int64_t>(0, cfg.GetInt("master.commit_delay_us"));
   eo.log_base = logs;
   s->engine_ = std::make_unique<Engine>(eo, *s->clock_, *s->store_, *s->store_);
 

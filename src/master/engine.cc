@@ -218,8 +218,16 @@ void Engine::Loop() {
     if (commands) IntakeCommands();
 
     if (!batch_.empty()) {
-      if (opts_.commit_delay_us > 0)
+      if (opts_.commit_delay_us > 0) {
         std::this_thread::sleep_for(std::chrono::microseconds(opts_.commit_delay_us));
+        // What arrived meanwhile joins this commit: the point of waiting.
+        std::vector<std::function<void()>> more;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          more.swap(posted_);
+        }
+        for (auto& fn : more) fn();
+      }
       int64_t backoff_ms = 50;
       int failures = 0;
       for (;;) {
