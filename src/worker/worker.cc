@@ -87,7 +87,8 @@ namespace {
 // file system without a journal (it scans past recently freed inodes). The watchdog leaves
 // when its worker is gone (its pid no longer has its start time) and either nothing is left to
 // watch or the lease was renewed since (a new worker on the same port, with a watchdog of its
-// own). Bash builtins but for sleep (and rm, when it kills), so it costs a fork a second.
+// own), and as soon as a newer watchdog owns its list (the worker started again, in the same
+// process after a lost session or as a new one: the last one started watches). Bash builtins but for sleep (and rm, when it kills), so it costs a fork a second.
 // $1 lease file, $2 limit in seconds, $3 watch dir, $4 the worker's pid.
 constexpr const char* kWatchdogScript = R"sh(
 lease=$1 limit=$2 dir=$3 worker=$4
@@ -99,8 +100,11 @@ start_of() {  # the start time of process $1, empty when there is none
 }
 start_of "$worker"; worker_start=$started
 (
-  gone_at=
+  me=$BASHPID gone_at=
+  echo "$me" > "$dir.owner"
   while sleep 1; do
+    read -r owner < "$dir.owner" 2>/dev/null
+    [ "$owner" = "$me" ] || exit 0
     read -r t < "$lease" 2>/dev/null || t=0
     t=${t:-0}
     printf -v now '%(%s)T' -1

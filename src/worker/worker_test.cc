@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "common/wait_until.h"
 
@@ -218,6 +220,39 @@ TEST_F(LeaseTest, AStaleLeaseKillsTheTaskAndAFreshOneLetsItEnd) {
   stop = true;
   renewer.join();
   EXPECT_EQ(ok.state, TaskState::kSuccess);
+}
+
+// The pids of the task watchdogs (StartWatchdog) that watch for the lease file `lease`.
+std::vector<int> WatchdogsOf(const std::string& lease) {
+  std::vector<int> pids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    if (cmd.find("dsched-task-watchdog") != std::string::npos &&
+        cmd.find(lease + '\0') != std::string::npos)
+      pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+TEST_F(LeaseTest, AWorkerStartedAgainOnTheSameLeaseLeavesOnlyItsWatchdog) {
+  std::vector<int> first;
+  ASSERT_TRUE(WaitUntil([&] { return (first = WatchdogsOf(lease_)).size() == 1; },
+                        std::chrono::seconds(10)));
+  WorkerOptions o;
+  o.exec_base = dir_ + "/exec-lease";
+  o.log_base = dir_ + "/logs";
+  o.lease_file = lease_;
+  o.lease_limit_s = 1;
+  Worker again(o, clock_, launcher_, sink_);  // as after a lost registry session
+  // The newer watchdog takes the list over; the older one leaves within its next round.
+  std::vector<int> now;
+  EXPECT_TRUE(WaitUntil(
+      [&] { return (now = WatchdogsOf(lease_)).size() == 1 && now[0] != first[0]; },
+      std::chrono::seconds(10)))
+      << "watchdogs before: " << first.size() << ", now: " << now.size();
 }
 
 }  // namespace
