@@ -88,10 +88,13 @@ namespace {
 // when its worker is gone (its pid no longer has its start time) and either nothing is left to
 // watch or the lease was renewed since (a new worker on the same port, with a watchdog of its
 // own), and as soon as a newer watchdog owns its list (the worker started again, in the same
-// process after a lost session or as a new one: the last one started watches). Bash builtins but for sleep (and rm, when it kills), so it costs a fork a second.
+// process after a lost session or as a new one: the last one started watches). Bash builtins
+// but for sleep (and rm, when it kills), so it costs a fork a second.
 // $1 lease file, $2 limit in seconds, $3 watch dir, $4 the worker's pid.
 constexpr const char* kWatchdogScript = R"sh(
 lease=$1 limit=$2 dir=$3 worker=$4
+said="[WARN] dsched: no word from the worker for over $limit s (its lease ran out):"
+said+=" killing the task"
 start_of() {  # the start time of process $1, empty when there is none
   started=
   local s
@@ -123,7 +126,7 @@ start_of "$worker"; worker_start=$started
         start_of "$p"
         # A leader that is there with another start time: the pid was reused, the task ended.
         if [ -n "$started" ] && [ "$started" != "$enrolled" ]; then gone+=("$e"); continue; fi
-        echo "[WARN] dsched: no word from the worker for over $limit s (its lease ran out): killing the task" >> "$log"
+        echo "$said" >> "$log"
         kill -TERM -- "-$p" 2>/dev/null
         pids+=("$p") gone+=("$e")
       done
