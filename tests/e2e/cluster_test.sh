@@ -289,12 +289,13 @@ cp -r "$SRC/script" "$INST/"
 cp -r "$SRC/conf/env" "$INST/conf/"
 cp "$SRC/conf/config/install_config.conf" "$INST/conf/config/"
 API3=$(free_port)
+IW=$(free_port)
 {
   cat "$SRC/conf/datasource.conf"
   registry_conf
   echo "api.port = $API3"
   echo "master.listen-port = $(free_port)"
-  echo "worker.listen-port = $(free_port)"
+  echo "worker.listen-port = $IW"
   echo "alert.listen-port = $(free_port)"
   echo "logger.listen-port = $(free_port)"
   echo "master.max-cpu-load-avg = 1000"  # see cluster_lib.sh
@@ -319,8 +320,14 @@ st=$(wait_final "$ID3")
 [ "$st" = 7 ] || { tail -20 "$INST"/logs/*.log; fail "instance $ID3 (started through start-all.sh's services) ended in state $st"; }
 check_runs
 pids=$(cat "$INST"/logs/*.pid)
+# The worker's task watchdog is a process of its own (it outlives a killed worker): stop-all
+# leaves none either, once the stopped worker has no task left to watch.
+watchdog="dsched-task-watchdog .*worker-$IW\.lease"
+pgrep -f "$watchdog" >/dev/null || fail "the worker started by start-all.sh runs no task watchdog"
 bash "$INST/bin/stop-all.sh" >"$WORK/stop-all.out" 2>&1 || { cat "$WORK/stop-all.out"; fail "stop-all.sh"; }
 for p in $pids; do kill -0 "$p" 2>/dev/null && fail "stop-all.sh left pid $p running"; done
+for _ in $(seq 1 50); do pgrep -f "$watchdog" >/dev/null || break; sleep 0.1; done
+pgrep -f "$watchdog" >/dev/null && fail "the worker's task watchdog is still running 5 s after stop-all.sh"
 ls "$INST"/logs/*.pid >/dev/null 2>&1 && fail "stop-all.sh left pid files: $(ls "$INST"/logs/*.pid)"
 bash "$INST/bin/status-all.sh" >/dev/null 2>&1 && fail "status-all.sh says all run after stop-all.sh"
 echo "ok 3: start-all.sh, status-all.sh, a workflow through them, stop-all.sh leaves no process"
