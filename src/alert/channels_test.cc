@@ -14,6 +14,7 @@
 
 #include "alert/email_channel.h"
 #include "alert/http_channel.h"
+#include "common/free_port.h"
 
 namespace dsched::alert {
 namespace {
@@ -146,19 +147,6 @@ TEST(WebhookTest, RequestFromParams) {
   expect_bad(json{{"WebHook", "http://x/"}, {"bodyParams", "not json"}}, "bodyParams");
 }
 
-// A loopback port nothing listens on (bound, then closed).
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Accepts one connection on a loopback port, reads one request, answers with `status`.
 class OneShotServer {
  public:
@@ -231,7 +219,7 @@ TEST(WebhookTest, SendsToARealServerAndClassifiesAnswers) {
     EXPECT_FALSE(r.ok);
     EXPECT_FALSE(r.retryable) << r.message;
   }
-  int closed_port = ClosedPort();
+  int closed_port = UnusedLoopbackPort();
   SendResult refused =
       ch.Send(json{{"WebHook", "http://127.0.0.1:" + std::to_string(closed_port)}}, Msg());
   EXPECT_FALSE(refused.ok);
@@ -243,7 +231,7 @@ TEST(WebhookTest, SendsToARealServerAndClassifiesAnswers) {
 }
 
 TEST(EmailChannelTest, UnreachableServerIsRetryable) {
-  int port = ClosedPort();
+  int port = UnusedLoopbackPort();
   json p = MailParams();
   p["serverPort"] = std::to_string(port);
   SendResult r = EmailChannel().Send(p, Msg());

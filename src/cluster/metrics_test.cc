@@ -11,20 +11,10 @@
 #include <atomic>
 #include <string>
 
+#include "common/free_port.h"
+
 namespace dsched::cluster {
 namespace {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 // GET path on 127.0.0.1:port; the whole answer, headers included ("" when it cannot connect).
 std::string Get(int port, const std::string& path) {
@@ -49,7 +39,7 @@ std::string Get(int port, const std::string& path) {
 
 TEST(MetricsEndpointTest, ServesValuesReadAtEachScrape) {
   std::atomic<int> running{3};
-  int port = FreePort();
+  int port = UnusedLoopbackPort();
   auto ep = MetricsEndpoint::Start(
       port, "master.metrics-port",
       {{"dsched_master_running_workflows", "workflow instances this master runs", false,
@@ -80,10 +70,12 @@ TEST(MetricsEndpointTest, RefusesBadPortsAndNames) {
   ASSERT_FALSE(bad_port.ok());
   EXPECT_NE(bad_port.status().message().find("alert.metrics-port"), std::string::npos);
   auto bad_name =
-      MetricsEndpoint::Start(FreePort(), "x", {{"9lives", "h", false, [] { return 0.0; }}});
+      MetricsEndpoint::Start(UnusedLoopbackPort(), "x",
+                             {{"9lives", "h", false, [] { return 0.0; }}});
   ASSERT_FALSE(bad_name.ok());
   EXPECT_NE(bad_name.status().message().find("9lives"), std::string::npos);
-  auto no_value = MetricsEndpoint::Start(FreePort(), "x", {{"ok_name", "h", false, nullptr}});
+  auto no_value =
+      MetricsEndpoint::Start(UnusedLoopbackPort(), "x", {{"ok_name", "h", false, nullptr}});
   EXPECT_FALSE(no_value.ok());
 }
 
