@@ -39,6 +39,11 @@ import dagbench
 from dagbench import BenchError, StartError, fmt, print_table
 
 TARGET_CLUSTER_VS_STANDALONE = 0.80
+# worker.exec_threads of dsched standalone (the default of src/common/config.cc). The throughput
+# cluster's workers share this one machine, so each gets an equal part of it: the machine runs as
+# many tasks at once in both modes, and the ratio measures what the cluster's processes, RPC and
+# registry cost, not twice the processes competing for the same cores.
+STANDALONE_EXEC_THREADS = 100
 # The failover workflow: layers of sleeping tasks, long enough that the kill falls mid-run and
 # the surviving master still has tasks to dispatch after its takeover.
 FAILOVER_LAYERS = 3
@@ -82,11 +87,13 @@ class Cluster:
     from the environment (dagbench.server_db_env). Not thread-safe; stop() is idempotent.
     """
 
-    def __init__(self, binary, args, db_env, masters, workers, session_s=None):
+    def __init__(self, binary, args, db_env, masters, workers, session_s=None,
+                 exec_threads=None):
         self.binary = binary
         self.args = args
         self.db_env = db_env
         self.session_s = session_s
+        self.exec_threads = exec_threads
         self.dir = tempfile.mkdtemp(prefix="cluster-", dir=args.work_dir)
         self.log_dir = os.path.join(self.dir, "logs")
         self.exec_dir = os.path.join(self.dir, "exec")
@@ -110,6 +117,8 @@ class Cluster:
             f.write("registry.zookeeper.connect-string = %s\n" % self.args.zk_connect)
             if self.session_s:
                 f.write("registry.zookeeper.session-timeout = %ds\n" % self.session_s)
+            if self.exec_threads and sub == "worker":
+                f.write("worker.exec_threads = %d\n" % self.exec_threads)
             f.write("%s = %d\nlog.dir = %s\nexec.basepath = %s\n"
                     % (port_key, port, self.log_dir, self.exec_dir))
             f.write("%s.metrics-port = %d\n" % (sub, dagbench.free_port()))
@@ -231,7 +240,8 @@ def run_cluster(binary, dag, args, problems, url):
     """One fresh 1-master/2-worker cluster on the empty database `url`, one run of `dag`."""
     env = dagbench.server_db_env(url)
     dagbench.create_schema(binary, env, args.work_dir)
-    cl = Cluster(binary, args, env, masters=1, workers=2)
+    cl = Cluster(binary, args, env, masters=1, workers=2,
+                 exec_threads=STANDALONE_EXEC_THREADS // 2)
     try:
         cl.start()
         res = {"cluster_ready_s": cl.ready_s}
@@ -289,9 +299,10 @@ def throughput(binary, args, problems):
 def report_throughput(t):
     print()
     print("Cluster throughput: %s on 1 master + 2 workers (+ api) over ZooKeeper vs dsched "
-          "standalone, both on PostgreSQL; each round runs standalone then cluster back to back; "
-          "ratio = cluster tasks/s / standalone tasks/s, median of the rounds' ratios"
-          % t["workflow"])
+          "standalone, both on PostgreSQL; worker.exec_threads %d per worker, %d in standalone "
+          "(one machine runs as many tasks at once either way); each round runs standalone then "
+          "cluster back to back; ratio = cluster tasks/s / standalone tasks/s, median of the "
+          "rounds' ratios" % (t["workflow"], STANDALONE_EXEC_THREADS // 2, STANDALONE_EXEC_THREADS))
     rows = [[t["workflow"], str(len(t["rounds"])),
              fmt(t.get("standalone_tasks_per_s_median"), "%.1f"),
              fmt(t.get("cluster_tasks_per_s_median"), "%.1f"),
