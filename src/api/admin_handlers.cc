@@ -23,6 +23,7 @@
 
 #include "api/auth.h"
 #include "api/handlers.h"
+#include "common/host_stats.h"
 #include "common/time_format.h"
 #include "model/json_codec.h"
 
@@ -1172,25 +1173,6 @@ double CpuUsage() {
   return std::clamp(usage, 0.0, 1.0);
 }
 
-double MemoryUsage() {
-  std::ifstream in("/proc/meminfo");
-  std::string key, unit;
-  long long value = 0, total = 0, available = 0;
-  while (in >> key >> value) {
-    std::getline(in, unit);
-    if (key == "MemTotal:") total = value;
-    if (key == "MemAvailable:") available = value;
-  }
-  return total > 0 ? 1.0 - static_cast<double>(available) / total : 0.0;
-}
-
-double LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  double load = 0;
-  in >> load;
-  return load;
-}
-
 json HeartbeatJson(const Call& c, const LocalServer& s) {
   struct statvfs fs {};
   std::string dir = c.deps.data_dir.empty() ? "/" : c.deps.data_dir;
@@ -1202,7 +1184,7 @@ json HeartbeatJson(const Call& c, const LocalServer& s) {
   auto round2 = [](double x) {
     return static_cast<double>(static_cast<int64_t>(x * 100 + 0.5)) / 100;
   };
-  double cpu = round2(CpuUsage()), mem = round2(MemoryUsage());
+  double cpu = round2(CpuUsage()), mem = round2(ReadHostMemory().usage());
   json hb = {{"processId", static_cast<int64_t>(getpid())},
              {"startupTime", s.start_time_ms},
              {"reportTime", c.deps.clock->NowMs()},
@@ -1210,7 +1192,7 @@ json HeartbeatJson(const Call& c, const LocalServer& s) {
              {"memoryUsage", mem},
              {"jvmCpuUsage", cpu},
              {"jvmMemoryUsage", mem},
-             {"loadAverage", round2(LoadAverage())},
+             {"loadAverage", round2(ReadLoadAverage())},
              {"diskAvailable", round2(disk_free / (1024.0 * 1024 * 1024))},
              {"diskUsage", disk_total > 0 ? round2(1.0 - disk_free / disk_total) : 0.0},
              {"serverStatus", "NORMAL"},

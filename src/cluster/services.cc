@@ -21,6 +21,7 @@
 #include "api/api_server.h"
 #include "cluster/metrics.h"
 #include "cluster/routing.h"
+#include "common/host_stats.h"
 #include "logger/log_reader.h"
 #include "master/engine.h"
 #include "master/scheduler.h"
@@ -78,22 +79,10 @@ struct HostLoad {
 
 HostLoad ReadHostLoad() {
   HostLoad h;
-  {
-    std::ifstream in("/proc/loadavg");
-    in >> h.load1;
-  }
-  long long total = 0, available = 0;
-  {
-    std::ifstream in("/proc/meminfo");
-    std::string key, unit;
-    long long v = 0;
-    while (in >> key >> v >> unit) {
-      if (key == "MemTotal:") total = v;
-      if (key == "MemAvailable:") available = v;
-    }
-  }
-  h.memory_usage = total > 0 ? 1.0 - static_cast<double>(available) / static_cast<double>(total) : 0;
-  h.available_gb = available / 1024.0 / 1024.0;
+  h.load1 = ReadLoadAverage();
+  const HostMemory m = ReadHostMemory();
+  h.memory_usage = m.usage();
+  h.available_gb = m.available_kb / 1024.0 / 1024.0;
   h.cores = std::max(1u, std::thread::hardware_concurrency());
   return h;
 }
