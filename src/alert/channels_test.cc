@@ -151,14 +151,7 @@ TEST(WebhookTest, RequestFromParams) {
 class OneShotServer {
  public:
   explicit OneShotServer(int status) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = BoundLoopbackSocket(&port_);
     listen(fd_, 1);
     request_ = std::async(std::launch::async, [this, status] {
       int c = accept(fd_, nullptr, nullptr);

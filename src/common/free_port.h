@@ -1,5 +1,5 @@
-// For tests that need a loopback port: one that nothing listens on now (bound to port 0, read
-// back, closed). Another process may take it meanwhile; tests use it at once.
+// For tests that need a loopback port: a socket bound to one, or one that nothing listens on
+// now (bound, read back, closed: another process may take it meanwhile; tests use it at once).
 #pragma once
 
 #include <arpa/inet.h>
@@ -9,7 +9,8 @@
 
 namespace dsched {
 
-inline int UnusedLoopbackPort() {
+// A TCP socket bound to a free port of 127.0.0.1, chosen by the kernel; the port in *port.
+inline int BoundLoopbackSocket(int* port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -17,8 +18,14 @@ inline int UnusedLoopbackPort() {
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+inline int UnusedLoopbackPort() {
+  int port = 0;
+  close(BoundLoopbackSocket(&port));
+  return port;
 }
 
 }  // namespace dsched
