@@ -293,9 +293,12 @@ StatusOr<std::vector<std::string>> Worker::Prepare(const TaskDispatch& d, const 
     w << "echo $$ > " << Quote(state) << "\n";
   } else {
     // Also what the task watchdog reads (StartWatchdog): its start time and log after the pid,
-    // written in place (`>` keeps the inode the watch dir links to).
-    w << "read -r dsched_st < /proc/$$/stat; dsched_st=${dsched_st##*) }; dsched_st=($dsched_st)\n"
-      << "echo \"$$ ${dsched_st[19]} \"" << Quote(LogPath(d)) << " > " << Quote(state) << "\n";
+    // written in place (`>` keeps the inode the watch dir links to). The stat line is split on
+    // blanks as it is: this process is /bin/bash, so its name field is "(bash)" and the start
+    // time is field 22. (Cutting the name off with a pattern first cost ~80 us a task in bash's
+    // pattern matching, about 4 % of a small task.)
+    w << "read -ra dsched_st < /proc/$$/stat\n"
+      << "echo \"$$ ${dsched_st[21]} \"" << Quote(LogPath(d)) << " > " << Quote(state) << "\n";
   }
   w << "trap 'echo \"exit $?\" >> " << Quote(state) << "' EXIT\n";
   w << "cd " << Quote(dir) << "\n";
