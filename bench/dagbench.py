@@ -23,13 +23,17 @@ import platform
 import shutil
 import signal
 import statistics
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+
+# The tests' port picker (below the kernel's ephemeral range, so no outgoing connection of the
+# bench's own servers takes a port before the service meant for it binds it).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from free_port import free_port  # noqa: E402  (after the path it needs)
 
 BASE = "/dolphinscheduler"
 ADMIN_USER = "admin"
@@ -241,13 +245,6 @@ class Api:
 # --------------------------------------------------------------------------------------------
 # The server process.
 # --------------------------------------------------------------------------------------------
-
-def free_port():
-    # Port 0 asks the kernel for an unused port; there is a tiny window before the server binds
-    # it, acceptable for a benchmark on a dev box or CI runner.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_status_kb(pid, field):

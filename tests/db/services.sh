@@ -25,9 +25,8 @@ else
   MY_DURABILITY="--innodb-flush-log-at-trx-commit=0"
 fi
 
-svc_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+SVC_FREE_PORT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/free_port.py"
+svc_free_port() { python3 "$SVC_FREE_PORT_PY"; }  # below the ephemeral range: see free_port.py
 
 # Skips (exit 77 from the caller) when the servers are not installed and cannot be.
 svc_have_servers() {

@@ -2,7 +2,8 @@
 # throwaway data dir, wait for it, log in, stop it. Sourced, not run.
 set -euo pipefail
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+E2E_FREE_PORT_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/free_port.py"
+free_port() { python3 "$E2E_FREE_PORT_PY"; }  # below the ephemeral range: see free_port.py
 
 # start_server DSCHED DATA_DIR PORT LOG -> sets SERVER_PID
 start_server() {
