@@ -54,8 +54,13 @@ std::vector<std::string> ByLoad(const std::vector<std::string>& eligible,
                                       static_cast<double>(w.exec_threads);
     score[w.address] = (0.3 * w.memory + 0.3 * w.cpu + 0.4 * pool) * 100.0 / w.weight;
   }
+  double lowest = 0;
+  for (size_t i = 0; i < eligible.size(); ++i)
+    lowest = i == 0 ? score[eligible[i]] : std::min(lowest, score[eligible[i]]);
   std::vector<std::string> out = eligible;
-  std::stable_sort(out.begin(), out.end(), [&score](const std::string& a, const std::string& b) {
+  std::stable_sort(out.begin(), out.end(), [&](const std::string& a, const std::string& b) {
+    const bool tie_a = score[a] <= lowest + kLoadTie, tie_b = score[b] <= lowest + kLoadTie;
+    if (tie_a || tie_b) return tie_a && !tie_b;  // the tied keep their order, ahead of the rest
     return score[a] < score[b];
   });
   return out;

@@ -41,9 +41,14 @@ WorkerView ParseWorkerHeartbeat(const NodeInfo& n);
 // Of `workers`, those that serve `group` and are NORMAL, in a stable order. Pure.
 std::vector<std::string> EligibleWorkers(const std::vector<WorkerView>& workers,
                                          const std::string& group);
-// The least loaded first: memory 30 %, cpu 30 %, thread pool 40 %, divided by the weight; the
-// thread pool counts `sent_since_report[address]` tasks sent to it since its heartbeat. Equal
-// scores keep the order of `eligible` (the caller rotates it). Pure.
+// The least loaded first: memory 30 %, cpu 30 %, thread pool 40 %, divided by the weight (a
+// score of 0..1 at weight 100); the thread pool counts `sent_since_report[address]` tasks sent
+// to it since its heartbeat. The workers within kLoadTie of the lowest score count as equally
+// loaded and come first in the order of `eligible` (the caller rotates it, so they take turns);
+// the others follow by score. Without the tie a burst of tasks all went to whichever worker
+// reported a hair less cpu or memory (workers on one host report the same figures taken
+// moments apart), until the burst itself outweighed the difference. Pure.
+inline constexpr double kLoadTie = 0.02;  // five tasks' worth of a 100-thread pool
 std::vector<std::string> ByLoad(const std::vector<std::string>& eligible,
                                 const std::vector<WorkerView>& workers,
                                 const std::map<std::string, int>& sent_since_report);

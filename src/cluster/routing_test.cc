@@ -105,6 +105,29 @@ TEST(WorkerHeartbeatTest, OnlyNormalWorkersOfTheGroupAreEligible) {
   EXPECT_TRUE(EligibleWorkers(ws, "none").empty());
 }
 
+TEST(ByLoadTest, LeastLoadedFirstNearTiesInTheGivenOrder) {
+  auto view = [](std::string address, double cpu, double pool, int weight = 100) {
+    WorkerView w;
+    w.address = std::move(address);
+    w.cpu = cpu;
+    w.thread_pool = pool;
+    w.weight = weight;
+    return w;
+  };
+  // Scores: a 0.3 x 0.5 = 0.15, b 0.3 x 0.1 = 0.03, c 0.03 + 0.4 x 0.02 = 0.038 (within the tie
+  // of b), d 0.4 x 0.5 = 0.2 at weight 200: 0.1.
+  const std::vector<WorkerView> ws = {view("a:1", 0.5, 0), view("b:1", 0.1, 0),
+                                      view("c:1", 0.1, 0.02), view("d:1", 0, 0.5, 200)};
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ByLoad({"a:1", "b:1", "c:1", "d:1"}, ws, {}), (V{"b:1", "c:1", "d:1", "a:1"}));
+  // Tied workers keep the caller's (rotated) order: turns, not the lower score every time.
+  EXPECT_EQ(ByLoad({"c:1", "d:1", "a:1", "b:1"}, ws, {}), (V{"c:1", "b:1", "d:1", "a:1"}));
+  // Tasks sent since b's heartbeat count as load: 10 of 100 threads add 0.04 to its 0.03.
+  EXPECT_EQ(ByLoad({"b:1", "c:1"}, ws, {{"b:1", 10}}), (V{"c:1", "b:1"}));
+  // Only the eligible are ordered.
+  EXPECT_EQ(ByLoad({"a:1", "d:1"}, ws, {}), (V{"d:1", "a:1"}));
+}
+
 TEST(WorkerRouterTest, SpreadsDispatchesOverTheGroupsWorkersAndSkipsOtherGroups) {
   InMemoryRegistry reg;
   ServedWorker w1, w2, gpu;
