@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -54,15 +55,15 @@ std::vector<std::string> ByLoad(const std::vector<std::string>& eligible,
                                       static_cast<double>(w.exec_threads);
     score[w.address] = (0.3 * w.memory + 0.3 * w.cpu + 0.4 * pool) * 100.0 / w.weight;
   }
-  double lowest = 0;
-  for (size_t i = 0; i < eligible.size(); ++i)
-    lowest = i == 0 ? score[eligible[i]] : std::min(lowest, score[eligible[i]]);
+  double lowest = std::numeric_limits<double>::infinity();
+  for (const std::string& a : eligible) lowest = std::min(lowest, score[a]);
+  // The tied all rank as the lowest, so the stable sort keeps their given order.
+  auto rank = [&](const std::string& a) {
+    return score[a] <= lowest + kLoadTie ? lowest : score[a];
+  };
   std::vector<std::string> out = eligible;
-  std::stable_sort(out.begin(), out.end(), [&](const std::string& a, const std::string& b) {
-    const bool tie_a = score[a] <= lowest + kLoadTie, tie_b = score[b] <= lowest + kLoadTie;
-    if (tie_a || tie_b) return tie_a && !tie_b;  // the tied keep their order, ahead of the rest
-    return score[a] < score[b];
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   return out;
 }
 
