@@ -4,8 +4,9 @@
 1. Throughput: the layered DAG of dagbench.py (10,000 tasks) on `dsched standalone` and on a
    cluster of 1 `dsched master`, 2 `dsched worker` and 1 `dsched api` process, both on the same
    PostgreSQL server (a fresh database for each run) and the cluster over ZooKeeper, in paired
-   rounds: each round runs standalone then cluster back to back, and the figure is the median
-   of the rounds' ratios (the machine's speed drifts; see bench/README.md).
+   rounds: each round runs both back to back, standalone first in odd rounds and the cluster
+   first in even ones, and the figure is the median of the rounds' ratios (the machine's speed
+   drifts; see bench/README.md).
 2. Failover: a cluster of 2 masters and 2 workers with a short registry session; a workflow of
    sleeping tasks is started, the master that owns its instance is killed with SIGKILL, and
    the time from the kill to the other master's "takeover: workflow instance N" log line, and
@@ -265,14 +266,29 @@ def throughput(binary, args, problems):
     for k in range(1, args.rounds + 1):
         print("bench: %s, standalone vs cluster, round %d of %d" % (dag.name, k, args.rounds),
               flush=True)
-        try:
-            sa = dagbench.run_dsched(binary, dag, args, problems, dagbench.server_db_env(
+        def standalone():
+            r = dagbench.run_dsched(binary, dag, args, problems, dagbench.server_db_env(
                 args.standalone_db.replace("{round}", str(k))))
-            print("bench:   standalone on postgresql %.3f s" % sa["wall_s"], flush=True)
-            cl = run_cluster(binary, dag, args, problems,
-                             args.cluster_db.replace("{round}", str(k)))
+            print("bench:   standalone on postgresql %.3f s" % r["wall_s"], flush=True)
+            return r
+
+        def cluster():
+            r = run_cluster(binary, dag, args, problems,
+                            args.cluster_db.replace("{round}", str(k)))
             print("bench:   cluster on postgresql    %.3f s (tasks ran on %d workers)"
-                  % (cl["wall_s"], cl["workers_used"]), flush=True)
+                  % (r["wall_s"], r["workers_used"]), flush=True)
+            return r
+
+        try:
+            # Each side goes first in every other round: what one run leaves behind for the
+            # next (the database server's background writes, a warm or a cold cache) then
+            # weighs on both sides alike.
+            if k % 2 == 1:
+                sa = standalone()
+                cl = cluster()
+            else:
+                cl = cluster()
+                sa = standalone()
         except ERRORS as e:
             problems.append("%s, cluster round %d: run failed: %s" % (dag.name, k, e))
             print("bench:   FAILED: %s" % str(e).splitlines()[0], file=sys.stderr, flush=True)
@@ -287,6 +303,7 @@ def throughput(binary, args, problems):
             "standalone_tasks_per_s": dag.n / sa["wall_s"],
             "cluster_tasks_per_s": dag.n / cl["wall_s"],
             "ratio": sa["wall_s"] / cl["wall_s"], "cluster_ready_s": cl["cluster_ready_s"],
+            "first": "standalone" if k % 2 == 1 else "cluster",
             "workers_used": cl["workers_used"]})
     rs = out["rounds"]
     if rs:
@@ -300,8 +317,8 @@ def report_throughput(t):
     print()
     print("Cluster throughput: %s on 1 master + 2 workers (+ api) over ZooKeeper vs dsched "
           "standalone, both on PostgreSQL; worker.exec_threads %d per worker, %d in standalone "
-          "(one machine runs as many tasks at once either way); each round runs standalone then "
-          "cluster back to back; ratio = cluster tasks/s / standalone tasks/s, median of the "
+          "(one machine runs as many tasks at once either way); each round runs both back to back, "
+          "standalone first in odd rounds, the cluster first in even ones; ratio = cluster tasks/s / standalone tasks/s, median of the "
           "rounds' ratios" % (t["workflow"], STANDALONE_EXEC_THREADS // 2, STANDALONE_EXEC_THREADS))
     rows = [[t["workflow"], str(len(t["rounds"])),
              fmt(t.get("standalone_tasks_per_s_median"), "%.1f"),
@@ -487,7 +504,7 @@ def main():
     ap.add_argument("--zk-connect", help="ZooKeeper host:port")
     ap.add_argument("--tasks", type=int, default=10000,
                     help="size of the layered DAG (a multiple of %d)" % dagbench.LAYER_WIDTH)
-    ap.add_argument("--rounds", type=int, default=3, help="paired rounds (one database each)")
+    ap.add_argument("--rounds", type=int, default=4, help="paired rounds (one database each)")
     ap.add_argument("--reps", type=int, default=3, help="failover repetitions (0: none)")
     ap.add_argument("--session-s", type=int, default=4,
                     help="registry session timeout of the failover cluster, seconds")

@@ -65,7 +65,7 @@ case "${BENCH_CLUSTER:-1}" in
     exit 2
     ;;
 esac
-cluster_rounds=$(env_int BENCH_CLUSTER_ROUNDS 3 1 20)
+cluster_rounds=$(env_int BENCH_CLUSTER_ROUNDS 4 1 20)
 default_tasks=10000
 [ -n "$quick" ] && default_tasks=1000
 cluster_tasks=$(env_int BENCH_CLUSTER_TASKS "$default_tasks" 100 100000 100)
