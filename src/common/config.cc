@@ -43,8 +43,9 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"worker.group", "string", "default", "worker group of the embedded worker"},
       {"master.commit_delay_us", "int", "-1",
        "extra wait before a group commit, so that the state changes arriving meanwhile join it; "
-       "negative: none in standalone (every hop stays within a few ms), 2000 in cluster mode "
-       "(events come over the network from several workers, a few at a time)"},
+       "negative: none in standalone (every hop stays within a few ms); in cluster mode 100 us per "
+       "task under way, at most 10000 (events come over the network from several workers, a few "
+       "at a time)"},
       {"engine.minute_ms", "int", "60000",
        "length of the 'minute' used by retry intervals, timeouts and delays; tests shorten it"},
       {"engine.kill_grace_ms", "int", "3000", "TERM-to-KILL wait when killing a task's group"},

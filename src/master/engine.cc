@@ -197,6 +197,11 @@ Status Engine::Execute(int64_t workflow_instance_id, ExecuteType type) {
 
 // ------------------------------------------------------------------ loop
 
+int64_t CommitWaitUs(int64_t configured, size_t tasks_under_way) {
+  if (configured >= 0) return configured;
+  return std::min<int64_t>(10000, 100 * static_cast<int64_t>(tasks_under_way));
+}
+
 void Engine::Loop() {
   for (;;) {
     std::vector<std::function<void()>> work;
@@ -218,8 +223,11 @@ void Engine::Loop() {
     if (commands) IntakeCommands();
 
     if (!batch_.empty()) {
-      if (opts_.commit_delay_us > 0) {
-        std::this_thread::sleep_for(std::chrono::microseconds(opts_.commit_delay_us));
+      size_t under_way = 0;
+      if (opts_.commit_delay_us < 0)
+        for (const auto& [id, r] : runners_) under_way += r->active.size();
+      if (int64_t wait_us = CommitWaitUs(opts_.commit_delay_us, under_way); wait_us > 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
         // What arrived meanwhile joins this commit: the point of waiting.
         std::vector<std::function<void()>> more;
         {

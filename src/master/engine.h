@@ -32,10 +32,19 @@
 
 namespace dsched {
 
+// The wait before a group commit: `configured` when it is zero or more; else 100 us for each
+// task under way, at most 10 ms. A task's end reaches a cluster master over the network a few
+// events at a time, so a master that commits at once commits about once per event; the more
+// tasks are under way, the more ends a short wait collects, and a lone task (a chain) waits
+// next to nothing.
+int64_t CommitWaitUs(int64_t configured, size_t tasks_under_way);
+
 struct EngineOptions {
   std::string host = "127.0.0.1:5678";
   int64_t epoch = 1;
   int64_t minute_ms = 60000;  // retry intervals, timeouts and delays are in minutes
+  // Wait before a group commit, so that the state changes arriving meanwhile join it. Negative:
+  // CommitWaitUs's wait, which grows with the tasks under way (cluster mode).
   int64_t commit_delay_us = 0;
   std::string log_base;  // where logic tasks (run by the master) write their logs
   // Cluster mode: whether the master at this address is alive. Start-up recovery then takes

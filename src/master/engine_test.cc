@@ -466,5 +466,15 @@ TEST_F(EngineTest, OverloadedMasterLeavesCommandsWaiting) {
   EXPECT_EQ(worker_.Dispatched().size(), 1u);
 }
 
+TEST(CommitWaitTest, ConfiguredWaitIsKeptAndTheAdaptiveOneGrowsWithTasksUnderWayUpToACap) {
+  EXPECT_EQ(CommitWaitUs(0, 500), 0);  // standalone: never waits
+  EXPECT_EQ(CommitWaitUs(2000, 0), 2000);
+  EXPECT_EQ(CommitWaitUs(-1, 0), 0);  // nothing else under way: nothing to wait for
+  EXPECT_EQ(CommitWaitUs(-1, 1), 100);
+  EXPECT_EQ(CommitWaitUs(-1, 40), 4000);
+  EXPECT_EQ(CommitWaitUs(-1, 100), 10000);
+  EXPECT_EQ(CommitWaitUs(-1, 5000), 10000);
+}
+
 }  // namespace
 }  // namespace dsched
