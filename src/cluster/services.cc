@@ -368,7 +368,10 @@ Status ServiceProcess::StartWorker(const Config& cfg) {
   };
   renew_lease();
   lease_ = std::make_unique<Heartbeater>(renew_lease, 1000);
-  events_ = std::make_unique<EventRouter>();
+  EventSenderOptions senders;
+  // Called by the senders only, and they start with the first event, after worker_ is set.
+  senders.tasks_under_way = [this] { return worker_->running(); };
+  events_ = std::make_unique<EventRouter>(senders);
   launcher_ = std::make_unique<PosixProcessLauncher>();
   worker_ = std::make_unique<Worker>(wo, *clock_, *launcher_, *events_);
   fence_ = std::make_unique<LiveMasterFence>(*registry_, *worker_);

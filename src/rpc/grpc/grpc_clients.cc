@@ -331,13 +331,28 @@ int64_t GrpcTaskEventSink::dropped() const {
   return dropped_;
 }
 
+int64_t EventLingerUs(int tasks_under_way) {
+  return std::clamp<int64_t>(60 * static_cast<int64_t>(tasks_under_way), 0, 3000);
+}
+
 void GrpcTaskEventSink::Loop() {
+  // A call with this many events costs little per event: no reason to wait for more.
+  constexpr size_t kLingerEnough = 32;
   int backoff_ms = opts_.initial_backoff_ms;
   size_t solo_left = 0;  // after a refused batch: events still to send one at a time
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
     if (stop_) return;
+    if (solo_left == 0 && queue_.size() < kLingerEnough && opts_.tasks_under_way) {
+      lock.unlock();  // the worker's count takes the worker's lock
+      const int64_t linger_us = EventLingerUs(opts_.tasks_under_way());
+      lock.lock();
+      if (linger_us > 0)
+        cv_.wait_for(lock, std::chrono::microseconds(linger_us),
+                     [this] { return stop_ || queue_.size() >= kLingerEnough; });
+      if (stop_) return;
+    }
     // Only this thread removes from the queue, so its first n events stay the ones sent.
     const size_t limit =
         solo_left > 0 ? 1 : std::min(queue_.size(), static_cast<size_t>(opts_.max_batch));

@@ -266,6 +266,39 @@ TEST(GrpcTransportTest, EventsReachTheSinkInOrder) {
   EXPECT_EQ(master.events, sent);
 }
 
+TEST(GrpcTransportTest, EventsThatWaitForCompanyStillArriveInOrderOnce) {
+  RecordingMaster master;
+  MasterServiceImpl svc(master, master);
+  auto server = Serve(&svc);
+  ASSERT_NE(server, nullptr);
+  EventSenderOptions opts;
+  opts.tasks_under_way = [] { return 50; };  // the longest wait before each small call
+  GrpcTaskEventSink sink(Target(*server), opts);
+  std::vector<TaskEvent> sent;
+  for (int64_t id = 1; id <= 100; ++id) {
+    sent.push_back(SomeEvent(id, TaskEventType::kRunning));
+    sent.push_back(SomeEvent(id, TaskEventType::kFinished));
+  }
+  // In bursts with pauses between them, as a busy worker's tasks end: some calls go after the
+  // wait, some because enough events joined.
+  for (size_t i = 0; i < sent.size(); ++i) {
+    sink.OnTaskEvent(sent[i]);
+    if (i % 40 == 39) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return sink.pending() == 0; }));
+  std::lock_guard<std::mutex> lock(master.mu);
+  EXPECT_EQ(master.events, sent);
+}
+
+TEST(GrpcTransportTest, TheSenderWaitsLongerTheMoreTasksAreUnderWayUpToACap) {
+  EXPECT_EQ(EventLingerUs(0), 0);  // a lone task's end goes at once
+  EXPECT_EQ(EventLingerUs(-1), 0);
+  EXPECT_EQ(EventLingerUs(1), 60);
+  EXPECT_EQ(EventLingerUs(20), 1200);
+  EXPECT_EQ(EventLingerUs(50), 3000);
+  EXPECT_EQ(EventLingerUs(400), 3000);
+}
+
 TEST(GrpcTransportTest, EventSentWhileMasterIsDownArrivesOnceWhenItStarts) {
   const int port = UnservedPort();
   ASSERT_NE(port, 0);
