@@ -21,8 +21,8 @@ class AdminApiTest : public apitest::SqliteApiTest {
     deps.master = &master_;
     deps.admin = store_.get();
     // The second worker stands for a cluster worker: its registered heartbeat is shown as is.
-    deps.servers = {{"MASTER", "127.0.0.1", 5678, 1000},
-                    {"WORKER", "127.0.0.1", 1234, 1000},
+    deps.servers = {{"MASTER", "127.0.0.1", 5678, 1000, ""},
+                    {"WORKER", "127.0.0.1", 1234, 1000, ""},
                     {"WORKER", "10.0.0.2", 1234, 1000,
                      R"({"serverStatus":"BUSY","threadPoolUsage":0.5,"reportTime":1767225600000})"}};
     deps.db_type = "SQLITE";

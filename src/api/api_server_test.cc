@@ -483,7 +483,13 @@ class ApiServerTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(log_dir_); }
 
   void StartServer() {
-    ApiDeps deps{&defs_, &instances_, &users_, &master_, &clock_, &codes_};
+    ApiDeps deps;
+    deps.defs = &defs_;
+    deps.instances = &instances_;
+    deps.users = &users_;
+    deps.master = &master_;
+    deps.clock = &clock_;
+    deps.codes = &codes_;
     deps.logs = logs_.get();
     auto s = ApiServer::Create(cfg_, deps);
     ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -85,7 +85,7 @@ StatusOr<std::unique_ptr<Standalone>> Standalone::Start(const Config& cfg) {
     auto server = [&](const char* type, const std::string& address) {
       size_t colon = address.rfind(':');
       return api::LocalServer{type, address.substr(0, colon),
-                              std::stoi(address.substr(colon + 1)), started};
+                              std::stoi(address.substr(colon + 1)), started, ""};
     };
     deps.servers = {server("MASTER", eo.host), server("WORKER", wo.host)};
   }

@@ -46,7 +46,10 @@ class EngineTest : public testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/dsched-engine-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = SqlStore::Open({dir_ + "/dsched.db", "NORMAL", 2}, clock_);
+    DbOptions db;
+    db.sqlite_path = dir_ + "/dsched.db";
+    db.pool_size = 2;
+    auto s = SqlStore::Open(db, clock_);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
     EngineOptions eo;

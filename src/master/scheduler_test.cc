@@ -366,7 +366,9 @@ TEST(FirstFirerTest, OneMasterFirstPerScheduleAndALeaverMovesOnlyItsShare) {
     ASSERT_EQ(first, 1) << "schedule " << id;
     ++share[who];
     // 10.0.0.3 leaves: the schedules of the other two stay where they were.
-    if (who != three[2]) EXPECT_TRUE(FirstFirer(id, who, two)) << "schedule " << id;
+    if (who != three[2]) {
+      EXPECT_TRUE(FirstFirer(id, who, two)) << "schedule " << id;
+    }
     // A master alone (or not yet listed) fires everything first.
     EXPECT_TRUE(FirstFirer(id, "10.0.0.9:5678", {}));
   }

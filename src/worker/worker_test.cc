@@ -69,12 +69,18 @@ class WorkerTest : public testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/dsched-worker-XXXXXX";
     dir_ = mkdtemp(tmpl);
+    worker_ = std::make_unique<Worker>(Options("/exec", "/logs", 4), clock_, launcher_, sink_);
+  }
+  // A worker whose exec and log dirs are under dir_, without the watchdog.
+  WorkerOptions Options(const std::string& exec, const std::string& logs, int threads,
+                        const std::string& host = "127.0.0.1:1234") {
     WorkerOptions o;
-    o.exec_base = dir_ + "/exec";
-    o.log_base = dir_ + "/logs";
-    o.exec_threads = 4;
+    o.host = host;
+    o.exec_base = dir_ + exec;
+    o.log_base = dir_ + logs;
+    o.exec_threads = threads;
     o.kill_grace_ms = 500;
-    worker_ = std::make_unique<Worker>(o, clock_, launcher_, sink_);
+    return o;
   }
   void TearDown() override {
     worker_.reset();
@@ -140,7 +146,7 @@ TEST_F(WorkerTest, TimeoutFailsTheTask) {
 
 TEST_F(WorkerTest, QueuedAttemptsStartByWorkflowThenTaskPriority) {
   RecordingSink sink;
-  WorkerOptions o{"h", dir_ + "/exec2", dir_ + "/logs2", "", 1, 500};
+  WorkerOptions o = Options("/exec2", "/logs2", 1, "h");
   Worker one(o, clock_, launcher_, sink);  // one slot: the rest queue
   TaskDispatch blocker = Shell(10, "sleep 0.3");
   ASSERT_TRUE(one.Dispatch(blocker).ok());
@@ -163,7 +169,7 @@ TEST_F(WorkerTest, ReattachReportsAnAttemptThatFinishedWhileNoWorkerListened) {
   ASSERT_TRUE(worker_->Dispatch(d).ok());
   sink_.WaitFinished(6);
   RecordingSink later;
-  Worker second({"h", dir_ + "/exec", dir_ + "/logs", "", 4, 500}, clock_, launcher_, later);
+  Worker second(Options("/exec", "/logs", 4, "h"), clock_, launcher_, later);
   d.master_epoch = 2;
   ASSERT_TRUE(second.Reattach(d).ok());
   EXPECT_EQ(later.WaitFinished(6).state, TaskState::kSuccess);
