@@ -279,11 +279,12 @@ def throughput(binary, args, problems):
                   % (r["wall_s"], r["workers_used"]), flush=True)
             return r
 
+        # Each side goes first in every other round: what one run leaves behind for the next
+        # (the database server's background writes, a warm or a cold cache) then weighs on both
+        # sides alike.
+        standalone_first = k % 2 == 1
         try:
-            # Each side goes first in every other round: what one run leaves behind for the
-            # next (the database server's background writes, a warm or a cold cache) then
-            # weighs on both sides alike.
-            if k % 2 == 1:
+            if standalone_first:
                 sa = standalone()
                 cl = cluster()
             else:
@@ -303,7 +304,7 @@ def throughput(binary, args, problems):
             "standalone_tasks_per_s": dag.n / sa["wall_s"],
             "cluster_tasks_per_s": dag.n / cl["wall_s"],
             "ratio": sa["wall_s"] / cl["wall_s"], "cluster_ready_s": cl["cluster_ready_s"],
-            "first": "standalone" if k % 2 == 1 else "cluster",
+            "first": "standalone" if standalone_first else "cluster",
             "workers_used": cl["workers_used"]})
     rs = out["rounds"]
     if rs:
@@ -318,8 +319,8 @@ def report_throughput(t):
     print("Cluster throughput: %s on 1 master + 2 workers (+ api) over ZooKeeper vs dsched "
           "standalone, both on PostgreSQL; worker.exec_threads %d per worker, %d in standalone "
           "(one machine runs as many tasks at once either way); each round runs both back to back, "
-          "standalone first in odd rounds, the cluster first in even ones; ratio = cluster tasks/s / standalone tasks/s, median of the "
-          "rounds' ratios" % (t["workflow"], STANDALONE_EXEC_THREADS // 2, STANDALONE_EXEC_THREADS))
+          "standalone first in odd rounds, the cluster first in even ones; ratio = cluster "
+          "tasks/s / standalone tasks/s, median of the rounds' ratios" % (t["workflow"], STANDALONE_EXEC_THREADS // 2, STANDALONE_EXEC_THREADS))
     rows = [[t["workflow"], str(len(t["rounds"])),
              fmt(t.get("standalone_tasks_per_s_median"), "%.1f"),
              fmt(t.get("cluster_tasks_per_s_median"), "%.1f"),

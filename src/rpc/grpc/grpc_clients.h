@@ -120,8 +120,8 @@ struct EventSenderOptions {
   // Bytes per call: a batch stops before it would pass this; a single event larger than this
   // can never be delivered and is dropped (logged). The master refuses larger messages.
   size_t max_call_bytes = 64u << 20;  // kRpcMaxMessageBytes
-  // The worker's tasks under way (running or waiting for a thread); unset: the sender never
-  // waits for company (EventLingerUs).
+  // The number of tasks running on the worker; unset: the sender never waits for company
+  // (EventLingerUs).
   std::function<int()> tasks_under_way;
 };
 
