@@ -332,7 +332,7 @@ int64_t GrpcTaskEventSink::dropped() const {
 }
 
 int64_t EventLingerUs(int tasks_under_way) {
-  return std::clamp<int64_t>(60 * static_cast<int64_t>(tasks_under_way), 0, 3000);
+  return std::clamp<int64_t>(300 * static_cast<int64_t>(tasks_under_way), 0, 15000);
 }
 
 void GrpcTaskEventSink::Loop() {

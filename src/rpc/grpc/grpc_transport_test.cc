@@ -293,10 +293,10 @@ TEST(GrpcTransportTest, EventsThatWaitForCompanyStillArriveInOrderOnce) {
 TEST(GrpcTransportTest, TheSenderWaitsLongerTheMoreTasksAreUnderWayUpToACap) {
   EXPECT_EQ(EventLingerUs(0), 0);  // a lone task's end goes at once
   EXPECT_EQ(EventLingerUs(-1), 0);
-  EXPECT_EQ(EventLingerUs(1), 60);
-  EXPECT_EQ(EventLingerUs(20), 1200);
-  EXPECT_EQ(EventLingerUs(50), 3000);
-  EXPECT_EQ(EventLingerUs(400), 3000);
+  EXPECT_EQ(EventLingerUs(1), 300);
+  EXPECT_EQ(EventLingerUs(20), 6000);
+  EXPECT_EQ(EventLingerUs(50), 15000);
+  EXPECT_EQ(EventLingerUs(400), 15000);
 }
 
 TEST(GrpcTransportTest, EventSentWhileMasterIsDownArrivesOnceWhenItStarts) {
